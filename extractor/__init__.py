@@ -1,0 +1,1 @@
+"""Transcripts in, validated action items out."""
