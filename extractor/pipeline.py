@@ -65,26 +65,27 @@ def chunk_budget(extractor: Extractor, meeting_date: dt.date | None) -> int:
     return max(256, extractor.context_tokens - fixed)
 
 
-def extract_transcript(transcript: Transcript, extractor: Extractor) -> ExtractionResult:
-    """Run the model over every chunk of `transcript` and return validated, merged items."""
+def plan_requests(transcript: Transcript, extractor: Extractor) -> list[GenerationRequest]:
+    """One schema-constrained request per chunk of `transcript`."""
     if not transcript.turns:
-        raise InputError("the transcript has no text to read")
-    started = time.perf_counter()
-    budget = chunk_budget(extractor, transcript.meeting_date)
+        raise InputError("the transcript has no text to read: " + "; ".join(transcript.warnings or ("it is empty",)))
     chunks = chunk_turns(
         transcript.turns,
         lambda turns: extractor.count_tokens(render_turns(turns)),
-        budget=budget,
+        budget=chunk_budget(extractor, transcript.meeting_date),
         overlap_turns=CHUNK_OVERLAP_TURNS,
     )
-    requests = [
+    return [
         GenerationRequest(
             messages=build_messages(chunk, transcript.meeting_date, few_shot=extractor.few_shot),
             schema=output_json_schema(max_turn=chunk[-1].index),
         )
         for chunk in chunks
     ]
-    raws = extractor.generate(requests)
+
+
+def assemble(transcript: Transcript, raws: list[str], latency_s: float, model: str) -> ExtractionResult:
+    """Parse each chunk's output, merge the chunks and finalise the items."""
     warnings = list(transcript.warnings)
     per_chunk: list[list[ModelItem]] = []
     valid = True
@@ -95,12 +96,34 @@ def extract_transcript(transcript: Transcript, extractor: Extractor) -> Extracti
             valid = False
             salvaged = salvage_items(raw)
             logger.debug("chunk %d raw output: %r", n, raw)
-            warnings.append(f"model output for part {n + 1} was not valid JSON ({exc}); kept {len(salvaged)} complete item(s)")
+            warnings.append(
+                f"model output for part {n + 1} was not valid JSON ({exc}); kept {len(salvaged)} complete item(s)"
+            )
             per_chunk.append(salvaged)
     items = finalize(merge_items(per_chunk), transcript)
-    latency = time.perf_counter() - started
-    logger.info("extracted %d item(s) from %d chunk(s) in %.2fs with %s", len(items), len(chunks), latency, extractor.name)
-    return ExtractionResult(items, transcript, list(raws), valid, latency, extractor.name, warnings)
+    logger.info("extracted %d item(s) from %d chunk(s) in %.2fs with %s", len(items), len(raws), latency_s, model)
+    return ExtractionResult(items, transcript, list(raws), valid, latency_s, model, warnings)
+
+
+def extract_transcript(transcript: Transcript, extractor: Extractor) -> ExtractionResult:
+    """Run the model over every chunk of `transcript` and return validated, merged items."""
+    started = time.perf_counter()
+    raws = extractor.generate(plan_requests(transcript, extractor))
+    return assemble(transcript, raws, time.perf_counter() - started, extractor.name)
+
+
+def extract_many(transcripts: list[Transcript], extractor: Extractor) -> list[ExtractionResult]:
+    """Extract several meetings with one `generate` call, so a GPU backend can batch them.
+    Each result's latency is the batch's wall time divided evenly by meetings."""
+    plans = [plan_requests(t, extractor) for t in transcripts]
+    started = time.perf_counter()
+    raws = extractor.generate([r for plan in plans for r in plan])
+    share = (time.perf_counter() - started) / max(1, len(transcripts))
+    out, pos = [], 0
+    for t, plan in zip(transcripts, plans, strict=True):
+        out.append(assemble(t, raws[pos : pos + len(plan)], share, extractor.name))
+        pos += len(plan)
+    return out
 
 
 def extract_text(
