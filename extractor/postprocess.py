@@ -1,0 +1,115 @@
+"""Model items -> product items: check the turn, name the owner, date the deadline, attach the
+supporting quote, and drop repeats (a read-back at the end of a meeting restates items)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from extractor.chunking import SAME_OWNER_SIMILARITY, task_similarity, task_tokens
+from extractor.dates import resolve_deadline
+from extractor.owners import MeetingNames, fold, normalize_owner
+from extractor.schema import ActionItem, Evidence, ModelItem
+from extractor.turns import Transcript, Turn
+
+logger = logging.getLogger(__name__)
+
+MAX_QUOTE_CHARS = 160
+
+
+def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]:
+    """Validated, de-duplicated action items in turn order, each with its evidence."""
+    by_index: dict[int, Turn] = {}
+    for t in transcript.turns:
+        by_index.setdefault(t.index, t)
+    index = MeetingNames.build(transcript)
+    out: list[ActionItem] = []
+    for item in items:
+        turn = by_index.get(item.turn)
+        if turn is None:
+            logger.debug("dropping item on unknown turn %d: %r", item.turn, item.task)
+            continue
+        deadline = clean_deadline(item.deadline)
+        action = ActionItem(
+            owner=normalize_owner(item.owner, transcript, item.turn, index=index),
+            task=item.task,
+            deadline=deadline,
+            deadline_date=resolve_deadline(deadline, transcript.meeting_date, transcript.tz),
+            priority=item.priority,
+            evidence=Evidence(
+                turn=turn.index,
+                time=turn.timestamp,
+                speaker=turn.speaker,
+                quote=quote(turn.text, item.task, deadline),
+            ),
+        )
+        _add_unique(out, action)
+    return sorted(out, key=lambda it: it.evidence.turn if it.evidence else 0)
+
+
+def clean_deadline(deadline: str | None) -> str | None:
+    """The deadline phrase as spoken, without trailing punctuation; None when nothing is left."""
+    if deadline is None:
+        return None
+    return deadline.strip().rstrip(".,;:!?…-–— ").strip() or None
+
+
+def _add_unique(out: list[ActionItem], action: ActionItem) -> None:
+    """Append `action` unless an earlier item has the same owner and nearly the same task; then
+    the earlier one stays (it is the assignment) and takes any deadline/priority it lacked."""
+    for n, kept in enumerate(out):
+        same_owner = fold(kept.owner or "") == fold(action.owner or "")
+        if same_owner and task_similarity(kept.task, action.task) >= SAME_OWNER_SIMILARITY:
+            logger.debug("dropping repeat of %r: %r", kept.task, action.task)
+            if kept.deadline is None and action.deadline is not None:
+                kept = kept.model_copy(
+                    update={"deadline": action.deadline, "deadline_date": action.deadline_date}
+                )
+            if kept.priority is None and action.priority is not None:
+                kept = kept.model_copy(update={"priority": action.priority})
+            out[n] = kept
+            return
+    out.append(action)
+
+
+def quote(text: str, task: str, deadline: str | None = None, limit: int = MAX_QUOTE_CHARS) -> str:
+    """A verbatim piece of `text` (whitespace collapsed) of at most `limit` characters: all of
+    it when short, else the sentence that best matches the task and deadline."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    words = task_tokens(task)
+    sentences = [m for m in re.finditer(r"[^.!?]+(?:[.!?]+|$)", text) if m.group().strip()]
+
+    def score(sentence: str) -> int:
+        hits = len(words & task_tokens(sentence))
+        return hits + (3 if deadline and deadline.casefold() in sentence.casefold() else 0)
+
+    best = max(sentences, key=lambda m: score(m.group()), default=None)
+    if best is None:
+        return _window(text, 0, limit)
+    start, end = best.start() + (len(best.group()) - len(best.group().lstrip())), best.end()
+    if end - start <= limit:
+        return text[start:end].strip()
+    # A long sentence: centre on the deadline, else on the first task word it contains.
+    folded = text.casefold()
+    anchor = folded.find(deadline.casefold(), start, end) if deadline else -1
+    if anchor < 0:
+        hits = [
+            m.start() for m in re.finditer(r"[^\W_]+", folded[start:end]) if task_tokens(m.group()) & words
+        ]
+        anchor = start + hits[0] if hits else start
+    return _window(text, max(start, anchor - limit // 2), limit, stop=end)
+
+
+def _window(text: str, begin: int, limit: int, stop: int | None = None) -> str:
+    """text[begin:] cut to at most `limit` characters, moved to word boundaries."""
+    stop = len(text) if stop is None else stop
+    begin = max(0, min(begin, stop - limit))
+    if begin > 0 and not text[begin - 1].isspace():
+        nxt = text.find(" ", begin)
+        begin = nxt + 1 if 0 <= nxt < begin + 20 else begin
+    piece = text[begin : min(stop, begin + limit)]
+    if begin + limit < stop and " " in piece:
+        piece = piece[: piece.rfind(" ")]
+    return piece.strip()
