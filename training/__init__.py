@@ -1,0 +1,1 @@
+"""Fine-tuning: training examples from labelled meetings, LoRA/QLoRA training, plots."""

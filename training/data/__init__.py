@@ -1,0 +1,1 @@
+"""Synthetic and augmented training meetings for the action-item extractor (see README.md)."""
