@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Steps for a lent GPU machine that has CUDA torch/transformers/peft but no network (see
+# training/README.md, "Train on a lent GPU"). Each step is one short call; state lives under /root.
+#   bash training/gpu/device.sh wheels            # install the carried .whl/ files into /root/site
+#   bash training/gpu/device.sh piece .xfer/g-00  # stash one carried piece of a GGUF in /root/m
+#   bash training/gpu/device.sh assemble gemma-3-270m SHA256   # join g-* pieces, check, convert
+#   bash training/gpu/device.sh assemble smollm2-135m SHA256   # join s-* pieces, check, convert
+set -euo pipefail
+export PYTHONPATH="/root/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+step="${1:?step: wheels | piece | assemble}"
+case "$step" in
+  wheels)
+    mkdir -p /root/site
+    python -m pip install -q --no-index --no-deps --target /root/site .whl/*.whl
+    python -c "import bitsandbytes, xgrammar, gguf, pydantic, dateparser, emoji; print('wheels ok')"
+    ;;
+  piece)
+    mkdir -p /root/m && cp "${2:?piece path}" /root/m/ && ls -la /root/m
+    ;;
+  assemble)
+    base="${2:?base name}"; want="${3:?sha256}"
+    case "$base" in
+      gemma-3-270m) prefix=g; gguf=/root/gemma-3-270m-q4_k_m.gguf ;;
+      smollm2-135m) prefix=s; gguf=/root/.cache/actionbot/downloads/SmolLM2-135M-Instruct.Q4_1.gguf ;;
+      *) echo "unknown base $base" >&2; exit 2 ;;
+    esac
+    mkdir -p "$(dirname "$gguf")"
+    cat /root/m/"$prefix"-* > "$gguf"
+    got="$(sha256sum "$gguf" | cut -d' ' -f1)"
+    [ "$got" = "$want" ] || { echo "sha256 mismatch for $gguf: $got" >&2; exit 3; }
+    python - "$base" "$gguf" <<'PY'
+import sys
+from pathlib import Path
+from extractor.weights import convert_gguf, default_cache_root, is_hf_dir
+base, gguf = sys.argv[1], Path(sys.argv[2])
+target = default_cache_root() / "models" / base
+if not is_hf_dir(target):
+    convert_gguf(gguf, target, base, print)
+print("ready:", target)
+PY
+    ;;
+  *) echo "unknown step $step" >&2; exit 2 ;;
+esac
