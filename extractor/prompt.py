@@ -15,8 +15,8 @@ INSTRUCTION = (
     "someone commits to, accepts or is assigned, or a task the group agrees must happen. "
     "Skip past or finished work, questions, opinions, hypotheticals, rejected and cancelled tasks. "
     "If a task is reassigned, give only the final owner. "
-    'Fields: "turn" = number of the supporting line; "owner" = first name of the person doing it, '
-    "as spoken in the meeting (null for group or unassigned tasks); "
+    'Fields: "turn" = number of the supporting line; "owner" = the person doing it, named as in the speaker labels '
+    "(a name from the dialogue when labels are generic like #Person2#; null for group or unassigned tasks); "
     '"task" = short imperative; "deadline" = time phrase as spoken, or null; '
     '"priority" = high/medium/low only if stated, else null.'
 )
