@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.extraction import ExtractionRunner
+from bot.extraction import ExtractionRunner, Runner
 from bot.listeners import register_all
+from bot.remote import RemoteRunner
 from bot.services import CONTEXT_KEY, Services
 from bot.settings import BotSettings
 from bot.store import Store
@@ -34,13 +35,24 @@ def _with_rate_limit_retries(client: WebClient) -> WebClient:
     return client
 
 
+def make_runner(settings: BotSettings, extractor: Extractor | Callable[[], Extractor] | None) -> Runner:
+    """The extraction service client when EXTRACTOR_URL is set, else the in-process model."""
+    if settings.extractor_url:
+        return RemoteRunner(settings.extractor_url, timeout_s=settings.extractor_timeout_s,
+                            attempts=settings.extractor_attempts)
+    if extractor is None:
+        raise ValueError("no extractor: pass a model (or factory), or set EXTRACTOR_URL")
+    return ExtractionRunner(extractor)
+
+
 def build_services(
-    settings: BotSettings, extractor: Extractor | Callable[[], Extractor], tracker: IssueTracker | None, store: Store
+    settings: BotSettings, extractor: Extractor | Callable[[], Extractor] | None, tracker: IssueTracker | None,
+    store: Store, *, runner: Runner | None = None,
 ) -> Services:
-    """The listeners' collaborators: a bounded pool, the model runner, the tracker and the store."""
+    """The listeners' collaborators: a bounded pool, the extraction runner, the tracker and the store."""
     return Services(
         settings=settings, store=store, pool=WorkerPool(settings.workers, settings.queue_size),
-        runner=ExtractionRunner(extractor), tracker=tracker,
+        runner=runner or make_runner(settings, extractor), tracker=tracker,
     )
 
 
@@ -56,8 +68,8 @@ def build_app(
     """A Bolt App for `settings`. Pass `extractor` (an Extractor or a factory, loaded on first use),
     `tracker` (None: Jira off) and `store`, or ready-made `services`."""
     if services is None:
-        if extractor is None or store is None:
-            raise ValueError("build_app: pass extractor and store, or services")
+        if store is None:
+            raise ValueError("build_app: pass a store, or services")
         services = build_services(settings, extractor, tracker, store)
     client = _with_rate_limit_retries(client or make_client(settings))
     app = App(

@@ -66,8 +66,8 @@ def serve(port: int, host: str, preload: bool) -> None:
         raise click.ClickException(f"ACTIONBOT_DB_URL: can't open the database ({exc.__class__.__name__}: {exc})") from exc
     services = build_services(settings, model_factory, load_tracker(env, store), store)
     if preload:
-        click.echo("… loading the model", err=True)
-        services.runner.extractor()
+        click.echo("… using the extraction service" if settings.extractor_url else "… loading the model", err=True)
+        services.runner.prepare()
     try:
         app = build_app(settings, services=services)
     except ValueError as exc:

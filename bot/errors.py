@@ -15,3 +15,11 @@ class FileRejectedError(BotError):
 
 class NotAllowedError(BotError):
     """The user or channel is not on the allowlist for creating tickets."""
+
+
+class RemoteExtractionError(BotError):
+    """The extraction service (EXTRACTOR_URL) failed or could not be reached; worth a retry later."""
+
+
+class RemoteInputError(RemoteExtractionError):
+    """The extraction service refused the transcript itself (413/415/422); a retry won't help."""

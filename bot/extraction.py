@@ -7,12 +7,29 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from extractor.model import Extractor
 from extractor.pipeline import ExtractionResult, extract_transcript
 from extractor.turns import normalize_transcript
 
 logger = logging.getLogger(__name__)
+
+
+class Runner(Protocol):
+    """What jobs call to extract: ExtractionRunner (local model) or bot.remote.RemoteRunner."""
+
+    def prepare(self) -> None:
+        """Get ready before the first request (load the model, or nothing)."""
+        ...
+
+    def run(self, text: str, *, meeting_date: dt.date | None, tz: str | None) -> Any:
+        """A result with `.items` (list[ActionItem]) and `.model` (str)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the runner holds."""
+        ...
 
 
 class ExtractionRunner:
@@ -34,6 +51,13 @@ class ExtractionRunner:
                 logger.info("loading the extraction model")
                 self._extractor = self._factory()
             return self._extractor
+
+    def prepare(self) -> None:
+        """Load the model now rather than on the first transcript."""
+        self.extractor()
+
+    def close(self) -> None:
+        """Nothing to release: the model lives as long as the process."""
 
     def run(self, text: str, *, meeting_date: dt.date | None, tz: str | None) -> ExtractionResult:
         """Extract items from `text`; `meeting_date` is used only when the transcript has no date."""

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.blocks import escape
-from bot.errors import FileRejectedError, QueueFullError
+from bot.errors import FileRejectedError, QueueFullError, RemoteExtractionError, RemoteInputError
 from bot.publishing import publish, replace_placeholder
 from bot.records import ItemRecord
 from bot.services import Services, Tell
@@ -120,14 +120,14 @@ def run(services: Services, client: WebClient, job: Job, extraction_id: int, pla
         parts = blocks.plan_parts(draft)
         store.save_items(extraction_id, [(r.item, r.owner_user_id, p) for r, p in zip(draft, parts, strict=True)])
         store.finish_extraction(extraction_id, status="done", model=result.model)
-    except (InputError, FileRejectedError) as exc:
+    except (InputError, FileRejectedError, RemoteInputError) as exc:
         # The user's file or text: say what is wrong; running it again won't help.
         logger.info("extraction %d rejected: %s", extraction_id, exc)
         store.finish_extraction(extraction_id, status="rejected", error=str(exc))
         replace_placeholder(client, job.channel, placeholder_ts,
                             blocks.notice(f"I couldn't read that as a transcript: {escape(str(exc))}", ":warning:"))
         return
-    except (ExtractionError, SlackApiError) as exc:
+    except (ExtractionError, RemoteExtractionError, SlackApiError) as exc:
         logger.exception("extraction %d failed: %s", extraction_id, exc)
         store.finish_extraction(extraction_id, status="failed", error=str(exc))
         replace_placeholder(client, job.channel, placeholder_ts, blocks.notice(FAILED, ":warning:"))

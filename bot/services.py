@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
-from bot.extraction import ExtractionRunner
+from bot.extraction import Runner
 from bot.people import Directory, UserCache
 from bot.settings import BotSettings
 from bot.store import Store
@@ -34,7 +34,7 @@ class Services:
     settings: BotSettings
     store: Store
     pool: WorkerPool
-    runner: ExtractionRunner
+    runner: Runner
     tracker: IssueTracker | None = None
     users: UserCache = field(default_factory=UserCache)
     bot_user_id: str | None = None
@@ -53,6 +53,7 @@ class Services:
     def close(self) -> None:
         """Wait for running jobs and release the database."""
         self.pool.shutdown(wait=True)
+        self.runner.close()
         self.store.engine.dispose()
 
 

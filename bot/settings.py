@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DB_URL = "sqlite:///actionbot.db"
@@ -23,6 +24,18 @@ def _bool(name: str, value: str | None, default: bool) -> bool:
     if low in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"{name}: expected true/false, got {value!r}")
+
+
+def _float(name: str, value: str | None, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if number <= 0:
+        raise ValueError(f"{name}: must be more than 0, got {value!r}")
+    return number
 
 
 def _int(name: str, value: str | None, default: int, minimum: int) -> int:
@@ -86,6 +99,16 @@ class BotSettings:
     stale_claim_s: int = field(
         default=600, metadata={"help": "ACTIONBOT_STALE_CLAIM_S: a claim older than this is taken over"}
     )
+    extractor_url: str | None = field(
+        default=None,
+        metadata={"help": "EXTRACTOR_URL: base URL of the extraction service; when set no model is loaded here"},
+    )
+    extractor_timeout_s: float = field(
+        default=120.0, metadata={"help": "EXTRACTOR_TIMEOUT: seconds to wait for one extraction service call"}
+    )
+    extractor_attempts: int = field(
+        default=3, metadata={"help": "EXTRACTOR_ATTEMPTS: tries per extraction on connect errors and 5xx/503"}
+    )
     debug: bool = field(default=False, metadata={"help": "DEBUG: log transcripts and model output"})
 
     def __post_init__(self) -> None:
@@ -99,6 +122,8 @@ class BotSettings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"ACTIONBOT_TZ: unknown time zone {self.timezone!r}; use an IANA name") from None
+        if self.extractor_url is not None and urlparse(self.extractor_url).scheme not in {"http", "https"}:
+            raise ValueError(f"EXTRACTOR_URL: {self.extractor_url!r} is not an http(s) URL, e.g. http://extractor:8000")
         if not self.file_hosts:
             raise ValueError("ACTIONBOT_SLACK_FILE_HOSTS: needs at least one host, e.g. files.slack.com")
 
@@ -130,6 +155,9 @@ class BotSettings:
             ticket_users=_csv(env.get("ACTIONBOT_TICKET_USERS")),
             max_channel_members=_int("ACTIONBOT_MAX_CHANNEL_MEMBERS", env.get("ACTIONBOT_MAX_CHANNEL_MEMBERS"), 100, 0),
             stale_claim_s=_int("ACTIONBOT_STALE_CLAIM_S", env.get("ACTIONBOT_STALE_CLAIM_S"), 600, 1),
+            extractor_url=env.get("EXTRACTOR_URL", "").strip() or None,
+            extractor_timeout_s=_float("EXTRACTOR_TIMEOUT", env.get("EXTRACTOR_TIMEOUT"), 120.0),
+            extractor_attempts=_int("EXTRACTOR_ATTEMPTS", env.get("EXTRACTOR_ATTEMPTS"), 3, 1),
             debug=_bool("DEBUG", env.get("DEBUG"), False) or log_level == "DEBUG",
         )
 
