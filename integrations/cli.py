@@ -8,6 +8,7 @@ import os
 
 import click
 
+from integrations.cli_filing import create, retry
 from integrations.config import JiraConfig, load_user_map
 from integrations.errors import ConfigError
 from integrations.health import sample_fields
@@ -19,12 +20,16 @@ _MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
 
 @click.group()
 def jira() -> None:
-    """Jira integration: verify the settings the bot files issues with.
+    """Jira integration: verify the settings, file action items, retry the ones kept after a failure.
 
     Example:
 
         actionbot jira check --dry-run
     """
+
+
+jira.add_command(create)
+jira.add_command(retry)
 
 
 @jira.command()

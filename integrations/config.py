@@ -51,7 +51,10 @@ class JiraConfig:
         metadata={"help": "JIRA_PROJECT_MAP: Slack channel id -> project key, C123:OPS,C456:ENG"},
     )
     user_map_file: Path | None = field(
-        default=None, metadata={"help": "JIRA_USER_MAP_FILE: JSON/YAML, email or Slack id -> Jira account"}
+        default=None,
+        metadata={
+            "help": "JIRA_USER_MAP_FILE: JSON/YAML, Slack id/email/name -> accountId, username or Jira e-mail"
+        },
     )
     timeout_s: float = field(
         default=10.0, metadata={"help": "JIRA_TIMEOUT_S: connect/read timeout per request"}
@@ -196,7 +199,8 @@ def _pairs(name: str, raw: str | None, lower_keys: bool = False) -> dict[str, st
 
 
 def load_user_map(path: Path) -> dict[str, str]:
-    """Read a JSON/YAML mapping of email, Slack user id or owner name -> Jira account id/username."""
+    """Read a JSON/YAML mapping of email, Slack user id or owner name -> Jira accountId (Cloud), username
+    (Data Center) or the e-mail of the Jira account (looked up exactly)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -86,3 +86,7 @@ class UnreachableError(IntegrationError):
     """No connection to Jira (refused, DNS failure, TLS failure)."""
 
     retryable = True
+
+
+class ItemFormatError(IntegrationError, ValueError):
+    """An item or extraction JSON given to the CLI is not of the expected shape (names the field)."""

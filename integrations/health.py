@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from integrations.calls import FIELD_FIXES
 from integrations.config import JiraConfig
-from integrations.errors import AuthError, IntegrationError, NotFoundError
+from integrations.errors import AuthError, IntegrationError, NotFoundError, PermissionDeniedError
 from integrations.payload import IssueSettings, issue_fields
 from integrations.tracker import HealthReport, TrackerContext, TrackerItem, idempotency_label
 
@@ -103,12 +103,50 @@ def run_checks(tracker: JiraTracker) -> HealthReport:
         f"authenticated as {me.get('displayName')} "
         f"({me.get('emailAddress') or me.get('name') or me.get('accountId')})",
     )
+    _check_user_search(tracker, me, report)
     if cfg.priority_map:
         _check_priorities(tracker, client, report)
     for key in dict.fromkeys([cfg.project, *cfg.project_map.values()]):
         _check_project(tracker, client, key, report)
     report.sample_fields = sample_fields(cfg, tracker.api_version)
     return report
+
+
+def _check_user_search(tracker: JiraTracker, me: dict[str, Any], report: HealthReport) -> None:
+    """Owners are matched by exact e-mail; find the bot's own account the same way to prove it works."""
+    email = me.get("emailAddress")
+    mapped = " (JIRA_USER_MAP_FILE still works)" if tracker.config.user_map_file else ""
+    if not email:
+        report.add(
+            "user lookup",
+            "warn",
+            "the Jira user has no visible e-mail, so lookup by e-mail was not tested",
+            "map owners in JIRA_USER_MAP_FILE if issues come out unassigned",
+        )
+        return
+    try:
+        found = tracker.find_user(email)
+    except PermissionDeniedError as exc:
+        report.add(
+            "user lookup",
+            "warn",
+            f"cannot search users ({exc.cause or 'HTTP 403'}); issues will be unassigned{mapped}",
+            "grant the Jira user the Browse users and groups global permission, or fill JIRA_USER_MAP_FILE",
+        )
+        return
+    except IntegrationError as exc:
+        _fail(report, "user lookup", exc)
+        return
+    if found is None:
+        report.add(
+            "user lookup",
+            "warn",
+            f"searching for {email} found no single account: Jira hides e-mails or the search "
+            f"is restricted, so owners will be unassigned{mapped}",
+            "let users show their e-mail (Cloud: profile visibility / managed accounts), or fill JIRA_USER_MAP_FILE",
+        )
+    else:
+        report.add("user lookup", "ok", f"{email} -> {found.identifier} (owners are matched by exact e-mail)")
 
 
 def _check_priorities(tracker: JiraTracker, client: JIRA, report: HealthReport) -> None:
@@ -162,7 +200,7 @@ def _check_project(tracker: JiraTracker, client: JIRA, key: str, report: HealthR
             ),
         )
     except NotFoundError:
-        report.add(f"create screen {where}", "warn", "not checked: this Jira has no createmeta endpoint")
+        _check_fields_exist(tracker, client, where, report)
         return
     except IntegrationError as exc:
         _fail(report, f"create screen {where}", exc)
@@ -206,3 +244,26 @@ def _check_screen(tracker: JiraTracker, meta: dict[str, Any], where: str, report
             "assignee is not on the create screen",
             "issues are assigned right after creation instead (needs the Assign issues permission)",
         )
+
+
+def _check_fields_exist(tracker: JiraTracker, client: JIRA, where: str, report: HealthReport) -> None:
+    """Old Data Center (before 8.4) has no per-type createmeta: at least check the fields exist at all."""
+    needed = ["summary", "description", "labels", "duedate"] + (
+        ["priority"] if tracker.config.priority_map else []
+    )
+    try:
+        # GET field: https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/field
+        ids = {f.get("id") for f in tracker.call("read the fields", client.fields)}
+    except IntegrationError as exc:
+        _fail(report, f"create screen {where}", exc)
+        return
+    missing = [f for f in needed if f not in ids]
+    detail = "not checked: this Jira has no createmeta endpoint; " + (
+        f"fields missing in Jira: {', '.join(missing)}" if missing else f"the {len(needed)} fields exist"
+    )
+    fix = (
+        ""
+        if not missing
+        else "; ".join(FIELD_FIXES.get(f, "add the field to {where}").format(where=where) for f in missing)
+    )
+    report.add(f"create screen {where}", "fail" if missing else "warn", detail, fix)

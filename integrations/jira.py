@@ -240,17 +240,21 @@ class JiraTracker:
 
     def resolve_assignee(self, item: TrackerItem) -> TrackerUser | None:
         """Mapping file (Slack id, email, name) first, then an exact email match in Jira; never fuzzy."""
+        email = item.owner_email
         for key in (item.owner_slack_id, item.owner_email, item.owner_name):
             if key and key.strip().casefold() in self._user_map:
                 ident = self._user_map[key.strip().casefold()]
+                if "@" in ident:  # mapped to a Jira e-mail: look that one up exactly, below
+                    email = ident
+                    break
                 self.client()  # settles the deployment, which decides the id kind
                 return (
                     TrackerUser(account_id=ident) if self._deployment == "cloud" else TrackerUser(name=ident)
                 )
-        if not item.owner_email:
+        if not email:
             return None
         try:
-            return self.find_user(item.owner_email)
+            return self.find_user(email)
         except PermissionDeniedError as exc:
             logger.warning("cannot search Jira users, leaving %s unassigned: %s", item.owner_name, exc)
             return None

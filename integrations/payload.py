@@ -8,7 +8,8 @@ from typing import Any
 
 from integrations.tracker import TrackerContext, TrackerItem, TrackerUser
 
-SUMMARY_MAX = 255  # Jira rejects longer summaries with 400
+SUMMARY_MAX = 255  # Jira rejects longer summaries with 400; it counts UTF-16 units (Java String.length)
+QUOTE_MAX = 2000  # the description field holds 32,767 characters; a long monologue must not fill it
 # Braces, brackets and pipes open macros and links anywhere; emphasis marks only at a word's edge;
 # a leading # starts a numbered list.
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|])|(?<!\w)([*_+^~!-])|([*_+^~-])(?!\w)|(?m:^#)")
@@ -25,10 +26,27 @@ class IssueSettings:
     priority_map: dict[str, str] | None
 
 
+def jira_length(text: str) -> int:
+    """Length as Jira counts it: UTF-16 code units, so an emoji counts 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-16 units including a closing ellipsis (never splits a character)."""
+    if jira_length(text) <= limit:
+        return text
+    out, used = [], 1  # the ellipsis is one unit
+    for ch in text:
+        used += jira_length(ch)
+        if used > limit:
+            break
+        out.append(ch)
+    return "".join(out).rstrip() + "…"
+
+
 def summary(task: str) -> str:
-    """One line, at most 255 characters (cut with an ellipsis)."""
-    text = " ".join(task.split())
-    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+    """One line, at most 255 characters as Jira counts them (cut with an ellipsis)."""
+    return _cut(" ".join(task.split()), SUMMARY_MAX)
 
 
 def owner_line(item: TrackerItem, assignee: TrackerUser | None) -> str:
@@ -48,14 +66,18 @@ def description_parts(
 ) -> list[tuple[str, str, str]]:
     """Description as (kind, text, href) parts; kind is para, quote or link. Rendered per API version."""
     parts = [("para", owner_line(item, assignee), "")]
+    task = " ".join(item.task.split())
+    if summary(task) != task:  # the summary was cut; keep the whole task where people will read it
+        parts.append(("para", f"Task: {task}", ""))
     if item.deadline_phrase or item.deadline_date:
         date = f" ({item.deadline_date.isoformat()})" if item.deadline_date and item.deadline_phrase else ""
         parts.append(("para", f"Deadline: {item.deadline_phrase or item.deadline_date}{date}", ""))
     if item.priority:
         parts.append(("para", f"Priority in the meeting: {item.priority}", ""))
-    if item.evidence_quote:
+    quote = (item.evidence_quote or "").strip()
+    if quote:  # ADF refuses empty text nodes, so a blank quote is left out
         parts.append(("para", "Said in the meeting:", ""))
-        parts.append(("quote", item.evidence_quote.strip(), ""))
+        parts.append(("quote", _cut(quote, QUOTE_MAX), ""))
     where = []
     if ctx.channel_name or ctx.channel_id:
         where.append(f"#{ctx.channel_name}" if ctx.channel_name else f"channel {ctx.channel_id}")
@@ -63,8 +85,11 @@ def description_parts(
         where.append(f"meeting of {ctx.meeting_date.isoformat()}")
     if where:
         parts.append(("para", "From " + ", ".join(where), ""))
-    if ctx.slack_permalink:
-        parts.append(("link", "Slack thread", ctx.slack_permalink))
+    link = (ctx.slack_permalink or "").strip()
+    if link.startswith(("https://", "http://")):
+        parts.append(("link", "Slack thread", link))
+    elif link:  # not a URL: an ADF link mark or wiki link to it would be refused or broken
+        parts.append(("para", f"Slack thread: {link}", ""))
     parts.append(("para", f"Filed by actionbot (extraction {ctx.extraction_id}, item {ctx.item_id}).", ""))
     return parts
 

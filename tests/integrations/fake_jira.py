@@ -80,6 +80,7 @@ class FakeJira:
         self.requests: list[Recorded] = []
         self.rules: list[Rule] = []
         self.create_delay = 0.0
+        self.bot_email_hidden = False
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -251,6 +252,7 @@ class FakeJira:
             "displayName": "Action Bot",
             "emailAddress": self.email,
             "active": True,
+            "hidden": self.bot_email_hidden,
         }
 
     def _user_json(self, u: dict[str, Any], version: str) -> dict[str, Any]:
@@ -277,7 +279,7 @@ class FakeJira:
     def _user_search(self, q: dict[str, str], version: str) -> list[dict[str, Any]]:
         term = ((q.get("query") if self.cloud else q.get("username")) or "").lower()
         hits = []
-        for u in self.users:
+        for u in [*self.users, self._me()]:
             visible_email = "" if (self.cloud and u.get("hidden")) else (u.get("emailAddress") or "").lower()
             names = [u["displayName"].lower(), visible_email] + ([] if self.cloud else [u["name"]])
             if term and any(term in n for n in names) and u["active"]:
@@ -350,7 +352,7 @@ class FakeJira:
         summary = fields.get("summary") or ""
         if not summary.strip():
             errors["summary"] = "You must specify a summary of the issue."
-        elif len(summary) > 255 or "\n" in summary:
+        elif len(summary.encode("utf-16-le")) // 2 > 255 or "\n" in summary:  # Java counts UTF-16 units
             errors["summary"] = "Summary must be less than 255 characters."
         desc = fields.get("description")
         if version == "3" and desc is not None and not (isinstance(desc, dict) and desc.get("type") == "doc"):

@@ -169,3 +169,49 @@ def test_wired_into_actionbot_group() -> None:
     result = CliRunner().invoke(cli, ["jira", "check", "--dry-run"], env=OFFLINE_DC)
     assert result.exit_code == 0 and "not created" in result.output
     assert "jira check --dry-run" in CliRunner().invoke(cli, ["jira", "--help"]).output
+
+
+def test_live_check_user_lookup_ok(fake: FakeJira) -> None:
+    result = run(env_for(fake))
+    expected = "acc-bot" if fake.cloud else "actionbot"
+    assert f"ok    user lookup: bot@example.com -> {expected}" in result.output
+
+
+@pytest.mark.parametrize(
+    "setup, fragment",
+    [
+        (
+            lambda f: f.fail("GET", "user/search", 403, {"errorMessages": ["Browse users denied"]}),
+            "cannot search users",
+        ),
+        (lambda f: f.fail("GET", "user/search", 200, []), "found no single account"),
+    ],
+)
+def test_live_check_user_lookup_warns(fake: FakeJira, setup: Any, fragment: str) -> None:
+    setup(fake)
+    result = run(env_for(fake))
+    assert result.exit_code == 0 and "warn  user lookup" in result.output and fragment in result.output
+    assert "JIRA_USER_MAP_FILE" in result.output
+
+
+def test_hidden_bot_email_warns(cloud: FakeJira) -> None:
+    cloud.bot_email_hidden = True
+    result = run(env_for(cloud))
+    assert result.exit_code == 0 and "warn  user lookup: the Jira user has no visible e-mail" in result.output
+
+
+@pytest.mark.parametrize("fields_missing, status", [(False, "warn"), (True, "FAIL")])
+def test_no_createmeta_falls_back_to_field_list(fake: FakeJira, fields_missing: bool, status: str) -> None:
+    fake.fail("GET", r"issue/createmeta/.*", 404, {"errorMessages": ["null for uri"]})
+    if fields_missing:
+        fake.fail("GET", "field", 200, [{"id": "summary"}, {"id": "description"}, {"id": "labels"}])
+    result = run(env_for(fake))
+    assert (
+        f"{status.ljust(4)}  create screen OPS/Task: not checked: this Jira has no createmeta"
+        in result.output
+    )
+    if fields_missing:
+        assert "fields missing in Jira: duedate, priority" in result.output and result.exit_code == 1
+    else:
+        assert "the 5 fields exist" in result.output and result.exit_code == 0
+    assert fake.calls("GET", "field")

@@ -244,3 +244,23 @@ def test_unassignable_owner_leaves_issue_unassigned(
     ref = make_tracker(fake).create_issue(item(), ctx())
     assert "assignee" not in fake.issues[ref.key]["fields"] and len(fake.issues) == 1
     assert "stays unassigned" in caplog.text
+
+
+def test_user_map_to_jira_email_is_looked_up_exactly(
+    fake: FakeJira, make_tracker: Make, tmp_path: Path
+) -> None:
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps({"U024BE7LH": "fox@example.com", "U0NOBODY": "ana@example.com"}))
+    tracker = make_tracker(fake, user_map_file=path)
+    tracker.create_issue(item(owner_slack_id="U024BE7LH", owner_email="dana@example.com"), ctx())
+    tracker.create_issue(item(owner_slack_id="U0NOBODY"), ctx(item_id="1"))
+    first, second = posted(fake)
+    assert first["assignee"] == ({"accountId": "acc-fox"} if fake.cloud else {"name": "fmulder"})
+    assert "assignee" not in second  # "ana@" only matches Dana by substring: never guessed
+    assert "not matched to a Jira user" in description_text(second)
+
+
+def test_emoji_summary_fits_jira_limit(fake: FakeJira, make_tracker: Make) -> None:
+    # The fake counts like Jira (UTF-16 units), so a code-point cut would get a 400 here.
+    ref = make_tracker(fake).create_issue(item(task="Ship 🚀 " * 60), ctx())
+    assert ref.key == "OPS-1" and posted(fake)[0]["summary"].endswith("…")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -207,3 +208,59 @@ def test_from_action_item_duck_types() -> None:
         priority="low",
         evidence_quote="I'll ship it",
     )
+
+
+@pytest.mark.parametrize(
+    "task, limit_ok",
+    [
+        ("🚀" * 200, True),  # 400 UTF-16 units: Jira would refuse a code-point cut at 255
+        ("ab🚀" * 100, True),
+        ("é" * 300, True),
+    ],
+)
+def test_summary_limit_counts_utf16_like_jira(task: str, limit_ok: bool) -> None:
+    from integrations.payload import jira_length
+
+    out = summary(task)
+    assert (jira_length(out) <= 255) == limit_ok and out.endswith("…")
+    assert task.startswith(out[:-1])
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_cut_summary_keeps_full_task_in_description(version: str) -> None:
+    task = "Review the vendor contract clause by clause " * 8
+    fields = issue_fields(item(task=task), ctx(), settings(version), idem_label="actionbot-x", assignee=None)
+    text = adf_text(fields["description"]) if version == "3" else fields["description"]
+    assert fields["summary"].endswith("…")
+    assert ("Task: " + " ".join(task.split())) in text.replace("\\", "")
+
+
+def test_short_task_is_not_repeated() -> None:
+    fields = issue_fields(item(), ctx(), settings("2"), idem_label="actionbot-x", assignee=None)
+    assert "Task:" not in fields["description"]
+
+
+@pytest.mark.parametrize("quote", ["   ", "", None])
+def test_blank_quote_left_out(quote: str | None) -> None:
+    doc = issue_fields(item(evidence_quote=quote), ctx(), settings("3"), idem_label="a-x", assignee=None)[
+        "description"
+    ]
+    assert "blockquote" not in [b["type"] for b in doc["content"]]
+    assert "Said in the meeting" not in adf_text(doc)
+
+
+def test_long_quote_is_capped() -> None:
+    fields = issue_fields(
+        item(evidence_quote="word " * 3000), ctx(), settings("3"), idem_label="a-x", assignee=None
+    )
+    [quote] = [b for b in fields["description"]["content"] if b["type"] == "blockquote"]
+    assert len(adf_text({"content": [quote]})) <= 2000
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_permalink_that_is_not_a_url_is_plain_text(version: str) -> None:
+    fields = issue_fields(
+        item(), ctx(slack_permalink="C123/p17416"), settings(version), idem_label="a-x", assignee=None
+    )
+    text = json.dumps(fields["description"])
+    assert "Slack thread: C123/p17416" in text and '"link"' not in text and "|C123" not in text
