@@ -79,6 +79,8 @@ def build_app(
         # Socket Mode frames are authenticated by the connection, not signed.
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
+        # We call auth.test ourselves below, to turn a bad token into a one-line error.
+        token_verification_enabled=False,
     )
     try:
         # https://api.slack.com/methods/auth.test : our own user id, to skip our messages in threads

@@ -74,10 +74,10 @@ def serve(port: int, host: str, preload: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.server import socket_mode_handler
 
             click.echo("… connecting to Slack in Socket Mode", err=True)
-            SocketModeHandler(app, settings.app_token).start()
+            socket_mode_handler(app, settings.app_token).start()
         else:
             from bot.server import EVENTS_PATH, HttpServer
 

@@ -1,5 +1,6 @@
-"""HTTP mode: a small threaded WSGI server in front of Bolt's WSGI adapter, plus /healthz.
-Bolt verifies each request's signature and timestamp (401 otherwise)."""
+"""The two ways Slack reaches the app. HTTP mode: a small threaded WSGI server in front of
+Bolt's WSGI adapter, plus /healthz; Bolt verifies each request's signature and timestamp (401
+otherwise). Socket Mode: Bolt's handler dials out over a websocket, so no public URL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 logger = logging.getLogger(__name__)
@@ -68,3 +70,11 @@ class HttpServer:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def socket_mode_handler(app: App, app_token: str, ping_interval: float = 10) -> SocketModeHandler:
+    """A Socket Mode connection for `app`; `connect()` returns at once, `start()` blocks.
+
+    https://api.slack.com/apis/socket-mode : apps.connections.open goes through app.client, so
+    SLACK_API_URL applies to it as well."""
+    return SocketModeHandler(app, app_token, web_client=app.client, ping_interval=ping_interval)
