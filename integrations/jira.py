@@ -34,6 +34,9 @@ from integrations.tracker import idempotency_key as default_idempotency_key
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 USER_CACHE_TTL_S = 600.0
+# Jira's search index can trail a create by a moment; after a create whose answer was lost we look
+# for the label twice, this far apart, before posting again.
+INDEX_LAG_S = 2.0
 
 
 class JiraTracker:
@@ -182,6 +185,14 @@ class JiraTracker:
             )
         return self._ref(issues[0]) if issues else None
 
+    def _search_label_settled(self, label: str) -> IssueRef | None:
+        """The label search, repeated once after INDEX_LAG_S when it finds nothing (fresh issues lag)."""
+        ref = self._search_label(label)
+        if ref is None:
+            self._sleep(INDEX_LAG_S)
+            ref = self._search_label(label)
+        return ref
+
     def _ref(self, raw: dict[str, Any]) -> IssueRef:
         return IssueRef(key=raw["key"], url=f"{self.config.url}/browse/{raw['key']}", id=str(raw["id"]))
 
@@ -217,7 +228,7 @@ class JiraTracker:
         unsure = False  # a previous attempt may have created the issue (5xx, timeout, dropped connection)
         for attempt in retrying(what, self._policy, self._sleep):
             with attempt, self._translated(what, project):
-                if unsure and (ref := self._search_label(label)) is not None:
+                if unsure and (ref := self._search_label_settled(label)) is not None:
                     return ref
                 try:
                     # POST issue: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post

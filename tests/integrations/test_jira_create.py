@@ -13,7 +13,7 @@ import pytest
 from fake_jira import FakeJira
 from jira_samples import ctx, item
 
-from integrations.jira import JiraTracker
+from integrations.jira import INDEX_LAG_S, JiraTracker
 from integrations.store import MemoryIdempotencyStore, SQLiteIdempotencyStore
 from integrations.tracker import IssueRef, idempotency_label
 
@@ -133,6 +133,20 @@ def test_lost_response_after_create_is_not_duplicated(
     assert ref.key == "OPS-1" and len(fake.issues) == 1
     assert len(posted(fake)) == 1 and len(sleeps) == 1
     assert len(fake.calls("GET", SEARCH)) == 2  # before the create, and before the would-be second create
+
+
+def test_lost_response_with_lagging_search_is_not_duplicated(
+    fake: FakeJira, make_tracker: Make, sleeps: list[float]
+) -> None:
+    fake.fail("POST", "issue", 502, {"errorMessages": ["bad gateway"]}, apply=True)  # created, answer lost
+    # The first search is the one before creating; the second runs right after the lost answer and, like a
+    # search index that has not caught up, does not see the new issue yet.
+    fake.fail("GET", SEARCH, 0, apply=True)
+    empty = {"issues": [], "isLast": True} if fake.cloud else {"startAt": 0, "total": 0, "issues": []}
+    fake.fail("GET", SEARCH, 200, empty)
+    ref = make_tracker(fake).create_issue(item(), ctx())
+    assert ref.key == "OPS-1" and len(fake.issues) == 1 and len(posted(fake)) == 1
+    assert INDEX_LAG_S in sleeps and len(fake.calls("GET", SEARCH)) == 3
 
 
 def test_timeout_after_create_is_not_duplicated(fake: FakeJira, make_tracker: Make) -> None:
