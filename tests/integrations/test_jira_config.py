@@ -157,3 +157,20 @@ def test_user_map_missing_file(tmp_path: Path) -> None:
 def test_empty_user_map(tmp_path: Path) -> None:
     (tmp_path / "u.yaml").write_text("")
     assert load_user_map(tmp_path / "u.yaml") == {}
+
+
+def test_env_example_block_parses_and_lists_every_variable() -> None:
+    import re
+
+    import integrations.cli_filing
+    import integrations.config
+
+    path = Path(__file__).parents[2] / "docs" / "env.jira"
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    env = dict(line.split("=", 1) for line in lines)
+    assert JiraConfig.from_env(env).project == "OPS"
+    read = set(
+        re.findall(r'"((?:JIRA|ACTIONBOT_JIRA)_[A-Z_]+)"', Path(integrations.config.__file__).read_text())
+    )
+    read |= set(re.findall(r'"(ACTIONBOT_JIRA_[A-Z_]+)"', Path(integrations.cli_filing.__file__).read_text()))
+    assert read and read <= set(env), f"missing from docs/env.jira: {read - set(env)}"
