@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,17 +82,23 @@ def _report(outcomes: list[Outcome], as_json: bool, store: Path) -> None:
         )
 
 
-def _tracker(store: Path) -> JiraTracker:
+def _open(store: Path) -> tuple[SQLiteIdempotencyStore, SQLiteOutbox]:
     try:
-        return JiraTracker(JiraConfig.from_env(os.environ), store=SQLiteIdempotencyStore(store))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        return SQLiteIdempotencyStore(store), SQLiteOutbox(store)
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(
+            f"ACTIONBOT_JIRA_STORE: cannot open {store} ({exc}); pass --store with a writable file path"
+        ) from None
 
 
 def _file(entries: list[Entry], store: Path, as_json: bool) -> None:
-    tracker = _tracker(store)
+    keys, outbox = _open(store)
     try:
-        outcomes = file_entries(tracker, entries, SQLiteOutbox(store))
+        tracker = JiraTracker(JiraConfig.from_env(os.environ), store=keys)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        outcomes = file_entries(tracker, entries, outbox)
     finally:
         tracker.close()
     _report(outcomes, as_json, store)
@@ -181,7 +188,7 @@ def retry(list_only: bool, store: Path, as_json: bool) -> None:
 
         actionbot jira retry --list && actionbot jira retry
     """
-    kept = SQLiteOutbox(store).pending() if store.exists() else []
+    kept = _open(store)[1].pending() if store.exists() else []
     if not kept:
         click.echo("nothing to retry", err=True)
         return

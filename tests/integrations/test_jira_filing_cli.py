@@ -191,3 +191,12 @@ def test_config_error_is_one_line(items_file: Path, tmp_path: Path) -> None:
 def test_empty_extraction_files_nothing(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["jira", "create", "--item", '{"action_items": []}'], env=OFFLINE_CLOUD)
     assert result.exit_code == 0 and "no action items" in result.output
+
+
+def test_unusable_store_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("")
+    store = tmp_path / "plain" / "jira.db"  # its folder is a file
+    args = ["jira", "create", "--item", '{"task": "x"}', "--store", str(store)]
+    result = CliRunner().invoke(cli, args, env=OFFLINE_CLOUD)
+    assert result.exit_code == 1 and "Error: ACTIONBOT_JIRA_STORE: cannot open" in result.output
+    assert "Traceback" not in result.output
