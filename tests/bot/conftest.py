@@ -50,7 +50,7 @@ def make_bot(slack, db_url):
     bots: list[Bot] = []
 
     def make(extractor: Any = None, tracker: Any = None, **overrides: Any) -> Bot:
-        settings = make_settings(slack, db_url, **overrides)
+        settings = make_settings(slack, overrides.pop("db_url", db_url), **overrides)
         store = Store.from_url(settings.db_url)
         services = build_services(settings, extractor or FakeExtractor.with_outputs([THREE_ITEMS]), tracker, store)
         app = build_app(settings, services=services, client=WebClient(token=BOT_TOKEN, base_url=slack.api_url))
