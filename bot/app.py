@@ -38,21 +38,31 @@ def _with_rate_limit_retries(client: WebClient) -> WebClient:
 def make_runner(settings: BotSettings, extractor: Extractor | Callable[[], Extractor] | None) -> Runner:
     """The extraction service client when EXTRACTOR_URL is set, else the in-process model."""
     if settings.extractor_url:
-        return RemoteRunner(settings.extractor_url, timeout_s=settings.extractor_timeout_s,
-                            attempts=settings.extractor_attempts)
+        return RemoteRunner(
+            settings.extractor_url,
+            timeout_s=settings.extractor_timeout_s,
+            attempts=settings.extractor_attempts,
+        )
     if extractor is None:
         raise ValueError("no extractor: pass a model (or factory), or set EXTRACTOR_URL")
     return ExtractionRunner(extractor)
 
 
 def build_services(
-    settings: BotSettings, extractor: Extractor | Callable[[], Extractor] | None, tracker: IssueTracker | None,
-    store: Store, *, runner: Runner | None = None,
+    settings: BotSettings,
+    extractor: Extractor | Callable[[], Extractor] | None,
+    tracker: IssueTracker | None,
+    store: Store,
+    *,
+    runner: Runner | None = None,
 ) -> Services:
     """The listeners' collaborators: a bounded pool, the extraction runner, the tracker and the store."""
     return Services(
-        settings=settings, store=store, pool=WorkerPool(settings.workers, settings.queue_size),
-        runner=runner or make_runner(settings, extractor), tracker=tracker,
+        settings=settings,
+        store=store,
+        pool=WorkerPool(settings.workers, settings.queue_size),
+        runner=runner or make_runner(settings, extractor),
+        tracker=tracker,
     )
 
 
@@ -86,7 +96,9 @@ def build_app(
         # https://api.slack.com/methods/auth.test : our own user id, to skip our messages in threads
         services.bot_user_id = client.auth_test().get("user_id")
     except SlackApiError as exc:
-        raise ValueError(f"SLACK_BOT_TOKEN: auth.test failed ({exc.response.get('error')}); check the token") from exc
+        raise ValueError(
+            f"SLACK_BOT_TOKEN: auth.test failed ({exc.response.get('error')}); check the token"
+        ) from exc
 
     def inject_services(context, next):  # noqa: A002 - Bolt passes the argument by this name
         context[CONTEXT_KEY] = services
@@ -105,4 +117,3 @@ def build_app(
     app.use(skip_duplicate_events)
     register_all(app)
     return app
-

@@ -27,7 +27,11 @@ ROW_GROWTH_CHARS = 400
 MAX_ITEMS_PER_MESSAGE = 10
 MAX_QUOTE_CHARS = 300
 
-PRIORITY_LABEL = {"high": ":red_circle: High", "medium": ":large_orange_circle: Medium", "low": ":white_circle: Low"}
+PRIORITY_LABEL = {
+    "high": ":red_circle: High",
+    "medium": ":large_orange_circle: Medium",
+    "low": ":white_circle: Low",
+}
 
 Block = dict[str, Any]
 
@@ -71,8 +75,12 @@ def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
     """A button whose value is only an id."""
-    out: Block = {"type": "button", "text": plain(text, MAX_BUTTON_TEXT), "action_id": action_id,
-                  "value": clip(value, MAX_BUTTON_VALUE)}
+    out: Block = {
+        "type": "button",
+        "text": plain(text, MAX_BUTTON_TEXT),
+        "action_id": action_id,
+        "value": clip(value, MAX_BUTTON_VALUE),
+    }
     if style:
         out["style"] = style
     return out
@@ -124,18 +132,26 @@ def row_blocks(row: ItemRecord, number: int) -> list[Block]:
     if ev and ev.quote:
         who = ", ".join(escape(x) for x in (ev.speaker, ev.time) if x)
         quote = f":speech_balloon: “{escape(clip(ev.quote, MAX_QUOTE_CHARS))}”" + (f" — {who}" if who else "")
-        out.append({"type": "context", "block_id": f"{prefix}-evidence", "elements": [mrkdwn(quote, MAX_CONTEXT_TEXT)]})
+        out.append(
+            {
+                "type": "context",
+                "block_id": f"{prefix}-evidence",
+                "elements": [mrkdwn(quote, MAX_CONTEXT_TEXT)],
+            }
+        )
     if is_actionable(row):
         value = str(row.id)
-        out.append({
-            "type": "actions",
-            "block_id": f"{prefix}-actions",
-            "elements": [
-                button("Create Jira issue", ids.CREATE_ISSUE, value, style="primary"),
-                button("Edit", ids.EDIT_ITEM, value),
-                button("Dismiss", ids.DISMISS_ITEM, value),
-            ],
-        })
+        out.append(
+            {
+                "type": "actions",
+                "block_id": f"{prefix}-actions",
+                "elements": [
+                    button("Create Jira issue", ids.CREATE_ISSUE, value, style="primary"),
+                    button("Edit", ids.EDIT_ITEM, value),
+                    button("Dismiss", ids.DISMISS_ITEM, value),
+                ],
+            }
+        )
     return out
 
 
@@ -183,7 +199,13 @@ def fallback_text(header: Header, rows: list[ItemRecord], total: int) -> str:
 
 
 def results_message(
-    header: Header, extraction_id: int, rows: list[ItemRecord], *, part: int, parts: int, all_rows: list[ItemRecord]
+    header: Header,
+    extraction_id: int,
+    rows: list[ItemRecord],
+    *,
+    part: int,
+    parts: int,
+    all_rows: list[ItemRecord],
 ) -> Message:
     """One page of results: `rows` are the items of `part`; `all_rows` feeds the count and Create all."""
     total = len(all_rows)
@@ -200,11 +222,17 @@ def results_message(
         blocks.extend(row_blocks(row, row.position + 1))
     open_rows = [r for r in all_rows if is_actionable(r)]
     if part == parts - 1 and len(open_rows) >= 2:
-        blocks.append({
-            "type": "actions",
-            "block_id": "create-all",
-            "elements": [button(f"Create all ({len(open_rows)})", ids.CREATE_ALL, str(extraction_id), style="primary")],
-        })
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "create-all",
+                "elements": [
+                    button(
+                        f"Create all ({len(open_rows)})", ids.CREATE_ALL, str(extraction_id), style="primary"
+                    )
+                ],
+            }
+        )
     return Message(fallback_text(header, rows, total), blocks)
 
 
@@ -226,6 +254,9 @@ def ticket_error(row: ItemRecord, error: str) -> Message:
         clip(text, MAX_FALLBACK_TEXT),
         [
             {"type": "section", "text": mrkdwn(f":warning: {text}")},
-            {"type": "actions", "elements": [button("Retry", ids.RETRY_CREATE, str(row.id), style="primary")]},
+            {
+                "type": "actions",
+                "elements": [button("Retry", ids.RETRY_CREATE, str(row.id), style="primary")],
+            },
         ],
     )

@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 def load_tracker(env: Mapping[str, str], store: Store) -> IssueTracker | None:
     """The Jira tracker when JIRA_URL is set, else None (buttons then explain that Jira is off)."""
     if not env.get("JIRA_URL"):
-        click.echo("… JIRA_URL is not set; the Create Jira issue buttons will say Jira is not configured", err=True)
+        click.echo(
+            "… JIRA_URL is not set; the Create Jira issue buttons will say Jira is not configured", err=True
+        )
         return None
     from integrations.config import JiraConfig
     from integrations.errors import IntegrationError
@@ -40,12 +42,27 @@ def model_factory():
 
 
 @click.command()
-@click.option("--port", envvar="PORT", type=int, default=3000, show_default=True,
-              help="HTTP port (HTTP mode only; env PORT).")
-@click.option("--host", envvar="ACTIONBOT_HOST", default="0.0.0.0", show_default=True,
-              help="Interface to listen on (HTTP mode only; env ACTIONBOT_HOST).")
-@click.option("--preload/--no-preload", default=True, show_default=True,
-              help="Load the model before accepting requests (else on the first transcript).")
+@click.option(
+    "--port",
+    envvar="PORT",
+    type=int,
+    default=3000,
+    show_default=True,
+    help="HTTP port (HTTP mode only; env PORT).",
+)
+@click.option(
+    "--host",
+    envvar="ACTIONBOT_HOST",
+    default="0.0.0.0",
+    show_default=True,
+    help="Interface to listen on (HTTP mode only; env ACTIONBOT_HOST).",
+)
+@click.option(
+    "--preload/--no-preload",
+    default=True,
+    show_default=True,
+    help="Load the model before accepting requests (else on the first transcript).",
+)
 def serve(port: int, host: str, preload: bool) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --port with
     request signatures checked against SLACK_SIGNING_SECRET. Settings come from the environment
@@ -63,10 +80,14 @@ def serve(port: int, host: str, preload: bool) -> None:
     try:
         store = Store.from_url(settings.db_url, settings.stale_claim_s)
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"ACTIONBOT_DB_URL: can't open the database ({exc.__class__.__name__}: {exc})") from exc
+        raise click.ClickException(
+            f"ACTIONBOT_DB_URL: can't open the database ({exc.__class__.__name__}: {exc})"
+        ) from exc
     services = build_services(settings, model_factory, load_tracker(env, store), store)
     if preload:
-        click.echo("… using the extraction service" if settings.extractor_url else "… loading the model", err=True)
+        click.echo(
+            "… using the extraction service" if settings.extractor_url else "… loading the model", err=True
+        )
         services.runner.prepare()
     try:
         app = build_app(settings, services=services)

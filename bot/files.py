@@ -16,15 +16,31 @@ from bot.settings import BotSettings
 
 logger = logging.getLogger(__name__)
 
-TEXT_TYPES = frozenset({
-    "text/plain", "text/markdown", "text/x-markdown", "text/vtt", "text/srt", "application/x-subrip",
-    "application/octet-stream",
-})
-DOCX_TYPES = frozenset({
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip",
-    "application/octet-stream",
-})
-CONTENT_TYPES = {".txt": TEXT_TYPES, ".md": TEXT_TYPES, ".vtt": TEXT_TYPES, ".srt": TEXT_TYPES, ".docx": DOCX_TYPES}
+TEXT_TYPES = frozenset(
+    {
+        "text/plain",
+        "text/markdown",
+        "text/x-markdown",
+        "text/vtt",
+        "text/srt",
+        "application/x-subrip",
+        "application/octet-stream",
+    }
+)
+DOCX_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/zip",
+        "application/octet-stream",
+    }
+)
+CONTENT_TYPES = {
+    ".txt": TEXT_TYPES,
+    ".md": TEXT_TYPES,
+    ".vtt": TEXT_TYPES,
+    ".srt": TEXT_TYPES,
+    ".docx": DOCX_TYPES,
+}
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,12 @@ class SlackFile:
 def from_info(file: dict[str, Any]) -> SlackFile:
     """A SlackFile from a files.info / event `file` object."""
     return SlackFile(
-        id=file["id"], name=file.get("name") or file.get("title") or file["id"], size=int(file.get("size") or 0),
+        id=file["id"],
+        name=file.get("name") or file.get("title") or file["id"],
+        size=int(file.get("size") or 0),
         mimetype=(file.get("mimetype") or "").split(";")[0].strip().lower(),
-        url=file.get("url_private_download") or file.get("url_private") or "", user=file.get("user"),
+        url=file.get("url_private_download") or file.get("url_private") or "",
+        user=file.get("user"),
         shares=file.get("shares") or {},
     )
 
@@ -76,9 +95,13 @@ def check_file(file: SlackFile, settings: BotSettings) -> None:
     if file.extension not in CONTENT_TYPES:
         raise FileRejectedError(f"{file.name}: only {', '.join(sorted(CONTENT_TYPES))} files are read")
     if file.size > settings.max_file_bytes:
-        raise FileRejectedError(f"{file.name} is {_mb(file.size)}; the limit is {_mb(settings.max_file_bytes)}")
+        raise FileRejectedError(
+            f"{file.name} is {_mb(file.size)}; the limit is {_mb(settings.max_file_bytes)}"
+        )
     if file.mimetype and file.mimetype not in CONTENT_TYPES[file.extension]:
-        raise FileRejectedError(f"{file.name}: its type {file.mimetype} doesn't match a {file.extension} transcript")
+        raise FileRejectedError(
+            f"{file.name}: its type {file.mimetype} doesn't match a {file.extension} transcript"
+        )
     check_url(file.url, settings)
 
 
@@ -107,7 +130,9 @@ def download(file: SlackFile, token: str, settings: BotSettings, timeout_s: floa
             ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if ctype not in CONTENT_TYPES[file.extension]:
                 # Slack answers a request it won't authorise with an HTML login page.
-                raise FileRejectedError(f"{file.name}: Slack sent {ctype or 'no content type'}, not a transcript")
+                raise FileRejectedError(
+                    f"{file.name}: Slack sent {ctype or 'no content type'}, not a transcript"
+                )
             data = resp.read(settings.max_file_bytes + 1)
     except urllib.error.HTTPError as exc:
         raise FileRejectedError(f"couldn't download {file.name} (HTTP {exc.code})") from exc

@@ -27,8 +27,12 @@ BUSY = (
     "I'm already working through a queue of transcripts and can't take this one right now. "
     "Please try again in a few minutes."
 )
-FAILED = "Sorry, I couldn't extract action items this time (the error is in my log). Please try again in a minute."
-NOT_IN_CHANNEL = "I can't post in this conversation. Invite me first with `/invite @actionbot`, then try again."
+FAILED = (
+    "Sorry, I couldn't extract action items this time (the error is in my log). Please try again in a minute."
+)
+NOT_IN_CHANNEL = (
+    "I can't post in this conversation. Invite me first with `/invite @actionbot`, then try again."
+)
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,22 @@ def start(services: Services, client: WebClient, job: Job, tell: Tell | None) ->
     """Claim, post the placeholder and queue the job; returns the extraction id when queued."""
     store = services.store
     claim = store.claim_extraction(
-        job.source_key, kind=job.kind, channel_id=job.channel, thread_ts=job.thread_ts, user=job.user,
-        title=job.title, meeting_date=job.meeting_date,
+        job.source_key,
+        kind=job.kind,
+        channel_id=job.channel,
+        thread_ts=job.thread_ts,
+        user=job.user,
+        title=job.title,
+        meeting_date=job.meeting_date,
     )
     if not claim.won:
         logger.info("extraction %s is already %s; not starting another", job.source_key, claim.state)
         if tell is not None:
             tell(blocks.notice(_duplicate_text(services, client, claim.record_id, claim.state)))
         return None
-    placeholder = job.placeholder or f":hourglass_flowing_sand: Extracting action items from {escape(job.title)}…"
+    placeholder = (
+        job.placeholder or f":hourglass_flowing_sand: Extracting action items from {escape(job.title)}…"
+    )
     try:
         # https://api.slack.com/methods/chat.postMessage
         resp = client.chat_postMessage(channel=job.channel, thread_ts=job.thread_ts, text=placeholder)
@@ -113,19 +124,33 @@ def run(services: Services, client: WebClient, job: Job, extraction_id: int, pla
         members = directory.candidates(job.channel, [*job.participants, *([job.user] if job.user else [])])
         owners = directory.resolve([it.owner for it in result.items], members)
         draft = [
-            ItemRecord(id=n, extraction_id=extraction_id, position=n, part=0, item=it, owner_user_id=uid,
-                       status="open", status_by=None)
+            ItemRecord(
+                id=n,
+                extraction_id=extraction_id,
+                position=n,
+                part=0,
+                item=it,
+                owner_user_id=uid,
+                status="open",
+                status_by=None,
+            )
             for n, (it, uid) in enumerate(zip(result.items, owners, strict=True))
         ]
         parts = blocks.plan_parts(draft)
-        store.save_items(extraction_id, [(r.item, r.owner_user_id, p) for r, p in zip(draft, parts, strict=True)])
+        store.save_items(
+            extraction_id, [(r.item, r.owner_user_id, p) for r, p in zip(draft, parts, strict=True)]
+        )
         store.finish_extraction(extraction_id, status="done", model=result.model)
     except (InputError, FileRejectedError, RemoteInputError) as exc:
         # The user's file or text: say what is wrong; running it again won't help.
         logger.info("extraction %d rejected: %s", extraction_id, exc)
         store.finish_extraction(extraction_id, status="rejected", error=str(exc))
-        replace_placeholder(client, job.channel, placeholder_ts,
-                            blocks.notice(f"I couldn't read that as a transcript: {escape(str(exc))}", ":warning:"))
+        replace_placeholder(
+            client,
+            job.channel,
+            placeholder_ts,
+            blocks.notice(f"I couldn't read that as a transcript: {escape(str(exc))}", ":warning:"),
+        )
         return
     except (ExtractionError, RemoteExtractionError, SlackApiError) as exc:
         logger.exception("extraction %d failed: %s", extraction_id, exc)
@@ -141,6 +166,11 @@ def run(services: Services, client: WebClient, job: Job, extraction_id: int, pla
     publish(services, client, extraction_id, post_missing=True)
     logger.info(
         "extraction %d (%s) in %s: %d item(s), %d matched to members, %.2fs, model %s",
-        extraction_id, job.kind, job.channel, len(draft), sum(1 for uid in owners if uid),
-        time.perf_counter() - started, result.model,
+        extraction_id,
+        job.kind,
+        job.channel,
+        len(draft),
+        sum(1 for uid in owners if uid),
+        time.perf_counter() - started,
+        result.model,
     )

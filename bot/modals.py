@@ -35,31 +35,62 @@ def edit_modal(row: ItemRecord) -> dict[str, Any]:
 
     https://api.slack.com/reference/surfaces/views
     """
-    owner: Block = {"type": "users_select", "action_id": ids.EDIT_OWNER, "placeholder": plain("Pick an owner", 150)}
+    owner: Block = {
+        "type": "users_select",
+        "action_id": ids.EDIT_OWNER,
+        "placeholder": plain("Pick an owner", 150),
+    }
     if row.owner_user_id:
         owner["initial_user"] = row.owner_user_id
     task: Block = {
-        "type": "plain_text_input", "action_id": ids.EDIT_TASK, "max_length": MAX_TASK_INPUT,
+        "type": "plain_text_input",
+        "action_id": ids.EDIT_TASK,
+        "max_length": MAX_TASK_INPUT,
         "initial_value": clip(row.item.task, MAX_TASK_INPUT),
     }
     due: Block = {"type": "datepicker", "action_id": ids.EDIT_DUE}
     if row.item.deadline_date:
         due["initial_date"] = row.item.deadline_date.isoformat()
-    priority: Block = {"type": "static_select", "action_id": ids.EDIT_PRIORITY, "options": [_option(p) for p in PRIORITIES]}
+    priority: Block = {
+        "type": "static_select",
+        "action_id": ids.EDIT_PRIORITY,
+        "options": [_option(p) for p in PRIORITIES],
+    }
     if row.item.priority in PRIORITIES:
         priority["initial_option"] = _option(row.item.priority)
-    owner_hint = f"The transcript said: {row.item.owner}" if row.item.owner and not row.owner_user_id else None
+    owner_hint = (
+        f"The transcript said: {row.item.owner}" if row.item.owner and not row.owner_user_id else None
+    )
     blocks: list[Block] = [
-        {"type": "input", "block_id": ids.EDIT_OWNER_BLOCK, "optional": True, "label": plain("Owner", 2000),
-         "element": owner, **({"hint": plain(owner_hint, 2000)} if owner_hint else {})},
+        {
+            "type": "input",
+            "block_id": ids.EDIT_OWNER_BLOCK,
+            "optional": True,
+            "label": plain("Owner", 2000),
+            "element": owner,
+            **({"hint": plain(owner_hint, 2000)} if owner_hint else {}),
+        },
         {"type": "input", "block_id": ids.EDIT_TASK_BLOCK, "label": plain("Task", 2000), "element": task},
-        {"type": "input", "block_id": ids.EDIT_DUE_BLOCK, "optional": True, "label": plain("Due date", 2000), "element": due},
-        {"type": "input", "block_id": ids.EDIT_PRIORITY_BLOCK, "optional": True, "label": plain("Priority", 2000),
-         "element": priority},
+        {
+            "type": "input",
+            "block_id": ids.EDIT_DUE_BLOCK,
+            "optional": True,
+            "label": plain("Due date", 2000),
+            "element": due,
+        },
+        {
+            "type": "input",
+            "block_id": ids.EDIT_PRIORITY_BLOCK,
+            "optional": True,
+            "label": plain("Priority", 2000),
+            "element": priority,
+        },
     ]
     ev = row.item.evidence
     if ev and ev.quote:
-        blocks.append({"type": "context", "elements": [mrkdwn(f"“{escape(clip(ev.quote, MAX_QUOTE_CHARS))}”")]})
+        blocks.append(
+            {"type": "context", "elements": [mrkdwn(f"“{escape(clip(ev.quote, MAX_QUOTE_CHARS))}”")]}
+        )
     return {
         "type": "modal",
         "callback_id": ids.EDIT_VIEW,

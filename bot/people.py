@@ -43,8 +43,13 @@ def member_from_user(user: dict[str, Any]) -> Member | None:
     profile = user.get("profile") or {}
     names = [profile.get("real_name"), profile.get("display_name"), user.get("real_name"), user.get("name")]
     names = [n for n in dict.fromkeys(n.strip() for n in names if n and n.strip())]
-    label = (profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-             or user["id"])
+    label = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user["id"]
+    )
     return Member(id=user["id"], names=tuple(names), label=label.strip(), email=profile.get("email"))
 
 

@@ -54,16 +54,27 @@ def publish(services: Services, client: WebClient, extraction_id: int, *, post_m
             try:
                 if part in known:
                     # https://api.slack.com/methods/chat.update
-                    client.chat_update(channel=known[part][0], ts=known[part][1], text=message.text, blocks=message.blocks)
+                    client.chat_update(
+                        channel=known[part][0], ts=known[part][1], text=message.text, blocks=message.blocks
+                    )
                 elif post_missing:
                     # https://api.slack.com/methods/chat.postMessage
                     resp = client.chat_postMessage(
-                        channel=channel, thread_ts=extraction.thread_ts or first_ts, text=message.text,
-                        blocks=message.blocks, unfurl_links=False, unfurl_media=False,
+                        channel=channel,
+                        thread_ts=extraction.thread_ts or first_ts,
+                        text=message.text,
+                        blocks=message.blocks,
+                        unfurl_links=False,
+                        unfurl_media=False,
                     )
                     services.store.set_message(extraction_id, part, channel, resp["ts"])
             except SlackApiError as exc:
-                logger.error("updating part %d of extraction %d failed: %s", part, extraction_id, exc.response.get("error"))
+                logger.error(
+                    "updating part %d of extraction %d failed: %s",
+                    part,
+                    extraction_id,
+                    exc.response.get("error"),
+                )
 
 
 def replace_placeholder(client: WebClient, channel: str, ts: str, message: blocks.Message) -> None:

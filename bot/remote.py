@@ -83,8 +83,16 @@ def _retryable(exc: BaseException) -> bool:
 class RemoteRunner:
     """Calls the extraction service; bounded retries on connect errors and 5xx/503 (Retry-After honoured)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 120.0, attempts: int = 3, backoff_s: float = 1.0,
-                 client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 120.0,
+        attempts: int = 3,
+        backoff_s: float = 1.0,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if attempts < 1:
             raise ValueError("attempts: must be at least 1")
         self.url = base_url.rstrip("/") + EXTRACT_PATH
@@ -105,31 +113,47 @@ class RemoteRunner:
         # The service's own contract (docs/slack.md, "Remote extraction"): POST /v1/extract.
         resp = self._client.post(self.url, json=payload)
         if resp.status_code in RETRY_STATUSES:
-            raise _Transient(resp.status_code, _detail(resp), parse_retry_after(resp.headers.get("Retry-After")))
+            raise _Transient(
+                resp.status_code, _detail(resp), parse_retry_after(resp.headers.get("Retry-After"))
+            )
         return resp
 
     def run(self, text: str, *, meeting_date: dt.date | None, tz: str | None) -> RemoteResult:
         """Extract items from `text` remotely; raise RemoteInputError (the input) or RemoteExtractionError."""
-        payload = {"text": text, "format": "auto",
-                   "meeting_date": meeting_date.isoformat() if meeting_date else None, "tz": tz}
+        payload = {
+            "text": text,
+            "format": "auto",
+            "meeting_date": meeting_date.isoformat() if meeting_date else None,
+            "tz": tz,
+        }
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts), wait=self._wait, retry=retry_if_exception(_retryable),
-            sleep=self._sleep, reraise=True,
-            before_sleep=lambda s: logger.warning("extraction service: %s; retrying (attempt %d)",
-                                                  s.outcome.exception() if s.outcome else "?", s.attempt_number + 1),
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda s: logger.warning(
+                "extraction service: %s; retrying (attempt %d)",
+                s.outcome.exception() if s.outcome else "?",
+                s.attempt_number + 1,
+            ),
         )
         try:
             resp = retrying(self._post_once, payload)
         except _Transient as exc:
             raise RemoteExtractionError(f"the extraction service is unavailable ({exc})") from exc
         except httpx.TimeoutException as exc:
-            raise RemoteExtractionError(f"the extraction service did not answer in time ({exc.__class__.__name__})") from exc
+            raise RemoteExtractionError(
+                f"the extraction service did not answer in time ({exc.__class__.__name__})"
+            ) from exc
         except httpx.HTTPError as exc:
             raise RemoteExtractionError(f"can't reach the extraction service at {self.url} ({exc})") from exc
         if resp.status_code in INPUT_STATUSES:
             raise RemoteInputError(_detail(resp))
         if resp.status_code != 200:
-            raise RemoteExtractionError(f"the extraction service answered HTTP {resp.status_code}: {_detail(resp)}")
+            raise RemoteExtractionError(
+                f"the extraction service answered HTTP {resp.status_code}: {_detail(resp)}"
+            )
         return self._result(resp)
 
     @staticmethod
@@ -138,13 +162,20 @@ class RemoteRunner:
             body = resp.json()
             items = [ActionItem.model_validate(it) for it in body["action_items"]]
             result = RemoteResult(
-                items=items, model=str(body.get("model") or "remote"), latency_s=float(body.get("latency_s") or 0.0),
-                valid_json=bool(body.get("valid_json", True)), warnings=[str(w) for w in body.get("warnings") or []],
+                items=items,
+                model=str(body.get("model") or "remote"),
+                latency_s=float(body.get("latency_s") or 0.0),
+                valid_json=bool(body.get("valid_json", True)),
+                warnings=[str(w) for w in body.get("warnings") or []],
             )
         except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
             # ValidationError is a ValueError; listed for the reader.
-            raise RemoteExtractionError(f"the extraction service sent an unexpected response ({exc})"[:500]) from exc
-        logger.info("extraction service: %d item(s), model %s, %.2fs", len(items), result.model, result.latency_s)
+            raise RemoteExtractionError(
+                f"the extraction service sent an unexpected response ({exc})"[:500]
+            ) from exc
+        logger.info(
+            "extraction service: %d item(s), model %s, %.2fs", len(items), result.model, result.latency_s
+        )
         return result
 
     def close(self) -> None:

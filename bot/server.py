@@ -44,8 +44,9 @@ class HttpServer:
     """Serve a Bolt app over HTTP on host:port (port 0 picks a free one)."""
 
     def __init__(self, app: App, host: str = "0.0.0.0", port: int = 3000, path: str = EVENTS_PATH):
-        self._server = make_server(host, port, wsgi_app(app, path), server_class=_ThreadingWSGIServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(
+            host, port, wsgi_app(app, path), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
         self._thread: threading.Thread | None = None
 
     @property

@@ -67,7 +67,9 @@ def ephemeral_teller(client: WebClient, channel: str, user: str, thread_ts: str 
                 channel=channel, user=user, text=message.text, blocks=message.blocks, thread_ts=thread_ts
             )
         except SlackApiError as exc:
-            logger.warning("chat.postEphemeral to %s in %s failed: %s", user, channel, exc.response.get("error"))
+            logger.warning(
+                "chat.postEphemeral to %s in %s failed: %s", user, channel, exc.response.get("error")
+            )
 
     return tell
 

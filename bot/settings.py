@@ -56,20 +56,24 @@ class BotSettings:
 
     bot_token: str = field(metadata={"help": "SLACK_BOT_TOKEN: the xoxb- bot token"})
     signing_secret: str | None = field(
-        default=None, metadata={"help": "SLACK_SIGNING_SECRET: verifies HTTP requests (required in HTTP mode)"}
+        default=None,
+        metadata={"help": "SLACK_SIGNING_SECRET: verifies HTTP requests (required in HTTP mode)"},
     )
     app_token: str | None = field(
         default=None, metadata={"help": "SLACK_APP_TOKEN: xapp- token; when set the bot runs in Socket Mode"}
     )
     api_url: str = field(
-        default="https://slack.com/api/", metadata={"help": "SLACK_API_URL: Web API base (tests point it at a fake)"}
+        default="https://slack.com/api/",
+        metadata={"help": "SLACK_API_URL: Web API base (tests point it at a fake)"},
     )
     db_url: str = field(
-        default=DEFAULT_DB_URL, metadata={"help": "ACTIONBOT_DB_URL: SQLAlchemy URL (SQLite file or Postgres)"}
+        default=DEFAULT_DB_URL,
+        metadata={"help": "ACTIONBOT_DB_URL: SQLAlchemy URL (SQLite file or Postgres)"},
     )
     workers: int = field(default=1, metadata={"help": "ACTIONBOT_WORKERS: extractions run at the same time"})
     queue_size: int = field(
-        default=8, metadata={"help": "ACTIONBOT_QUEUE_SIZE: extractions that may wait; more are refused politely"}
+        default=8,
+        metadata={"help": "ACTIONBOT_QUEUE_SIZE: extractions that may wait; more are refused politely"},
     )
     max_file_bytes: int = field(
         default=5 * MB, metadata={"help": "ACTIONBOT_MAX_FILE_BYTES: largest transcript file fetched"}
@@ -79,7 +83,8 @@ class BotSettings:
         metadata={"help": "ACTIONBOT_SLACK_FILE_HOSTS: hosts url_private may point at (comma-separated)"},
     )
     allow_http_files: bool = field(
-        default=False, metadata={"help": "ACTIONBOT_ALLOW_HTTP_FILES: accept http:// file URLs (local tests only)"}
+        default=False,
+        metadata={"help": "ACTIONBOT_ALLOW_HTTP_FILES: accept http:// file URLs (local tests only)"},
     )
     timezone: str = field(
         default="UTC", metadata={"help": "ACTIONBOT_TZ: zone used to date a meeting from its Slack message"}
@@ -94,14 +99,18 @@ class BotSettings:
     )
     max_channel_members: int = field(
         default=100,
-        metadata={"help": "ACTIONBOT_MAX_CHANNEL_MEMBERS: look up owners among channel members up to this size"},
+        metadata={
+            "help": "ACTIONBOT_MAX_CHANNEL_MEMBERS: look up owners among channel members up to this size"
+        },
     )
     stale_claim_s: int = field(
         default=600, metadata={"help": "ACTIONBOT_STALE_CLAIM_S: a claim older than this is taken over"}
     )
     extractor_url: str | None = field(
         default=None,
-        metadata={"help": "EXTRACTOR_URL: base URL of the extraction service; when set no model is loaded here"},
+        metadata={
+            "help": "EXTRACTOR_URL: base URL of the extraction service; when set no model is loaded here"
+        },
     )
     extractor_timeout_s: float = field(
         default=120.0, metadata={"help": "EXTRACTOR_TIMEOUT: seconds to wait for one extraction service call"}
@@ -117,13 +126,17 @@ class BotSettings:
         if self.app_token is not None and not self.app_token.startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN: must be an app-level token starting with xapp-")
         if self.app_token is None and not self.signing_secret:
-            raise ValueError("SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+            raise ValueError(
+                "SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"ACTIONBOT_TZ: unknown time zone {self.timezone!r}; use an IANA name") from None
         if self.extractor_url is not None and urlparse(self.extractor_url).scheme not in {"http", "https"}:
-            raise ValueError(f"EXTRACTOR_URL: {self.extractor_url!r} is not an http(s) URL, e.g. http://extractor:8000")
+            raise ValueError(
+                f"EXTRACTOR_URL: {self.extractor_url!r} is not an http(s) URL, e.g. http://extractor:8000"
+            )
         if not self.file_hosts:
             raise ValueError("ACTIONBOT_SLACK_FILE_HOSTS: needs at least one host, e.g. files.slack.com")
 
@@ -149,11 +162,15 @@ class BotSettings:
             queue_size=_int("ACTIONBOT_QUEUE_SIZE", env.get("ACTIONBOT_QUEUE_SIZE"), 8, 0),
             max_file_bytes=_int("ACTIONBOT_MAX_FILE_BYTES", env.get("ACTIONBOT_MAX_FILE_BYTES"), 5 * MB, 1),
             file_hosts=_csv(env.get("ACTIONBOT_SLACK_FILE_HOSTS")) or frozenset({"files.slack.com"}),
-            allow_http_files=_bool("ACTIONBOT_ALLOW_HTTP_FILES", env.get("ACTIONBOT_ALLOW_HTTP_FILES"), False),
+            allow_http_files=_bool(
+                "ACTIONBOT_ALLOW_HTTP_FILES", env.get("ACTIONBOT_ALLOW_HTTP_FILES"), False
+            ),
             timezone=env.get("ACTIONBOT_TZ", "").strip() or "UTC",
             ticket_channels=_csv(env.get("ACTIONBOT_TICKET_CHANNELS")),
             ticket_users=_csv(env.get("ACTIONBOT_TICKET_USERS")),
-            max_channel_members=_int("ACTIONBOT_MAX_CHANNEL_MEMBERS", env.get("ACTIONBOT_MAX_CHANNEL_MEMBERS"), 100, 0),
+            max_channel_members=_int(
+                "ACTIONBOT_MAX_CHANNEL_MEMBERS", env.get("ACTIONBOT_MAX_CHANNEL_MEMBERS"), 100, 0
+            ),
             stale_claim_s=_int("ACTIONBOT_STALE_CLAIM_S", env.get("ACTIONBOT_STALE_CLAIM_S"), 600, 1),
             extractor_url=env.get("EXTRACTOR_URL", "").strip() or None,
             extractor_timeout_s=_float("EXTRACTOR_TIMEOUT", env.get("EXTRACTOR_TIMEOUT"), 120.0),

@@ -21,14 +21,22 @@ def command_job(services: Services, client: WebClient, channel: str, user: str, 
     directory = services.directory(client)
     transcript = readable(text, directory.label)
     return Job(
-        kind="command", source_key=f"paste:{channel}:{content_key(transcript)}", channel=channel, thread_ts=None,
-        user=user, title="a pasted transcript", meeting_date=ts_date(None, services.settings.timezone),
-        load=lambda: transcript, participants=tuple(mentioned_users(text)),
+        kind="command",
+        source_key=f"paste:{channel}:{content_key(transcript)}",
+        channel=channel,
+        thread_ts=None,
+        user=user,
+        title="a pasted transcript",
+        meeting_date=ts_date(None, services.settings.timezone),
+        load=lambda: transcript,
+        participants=tuple(mentioned_users(text)),
         placeholder=f":hourglass_flowing_sand: <@{user}> asked for the action items in a pasted transcript; working on it…",
     )
 
 
-def thread_job(services: Services, client: WebClient, channel: str, thread_ts: str, user: str, kind: str) -> Job | None:
+def thread_job(
+    services: Services, client: WebClient, channel: str, thread_ts: str, user: str, kind: str
+) -> Job | None:
     """A whole thread (conversations.replies); None when it holds no text to read."""
     directory = services.directory(client)
     messages = fetch_thread(client, channel, thread_ts)
@@ -36,14 +44,26 @@ def thread_job(services: Services, client: WebClient, channel: str, thread_ts: s
     if not text.strip():
         return None
     return Job(
-        kind=kind, source_key=f"thread:{channel}:{thread_ts}:{content_key(text)}", channel=channel,
-        thread_ts=thread_ts, user=user, title="this thread", meeting_date=ts_date(thread_ts, services.settings.timezone),
-        load=lambda: text, participants=tuple(people),
+        kind=kind,
+        source_key=f"thread:{channel}:{thread_ts}:{content_key(text)}",
+        channel=channel,
+        thread_ts=thread_ts,
+        user=user,
+        title="this thread",
+        meeting_date=ts_date(thread_ts, services.settings.timezone),
+        load=lambda: text,
+        participants=tuple(people),
     )
 
 
-def file_job(services: Services, client: WebClient, file_id: str, channel: str, message_ts: str | None,
-             thread_ts: str | None) -> Job | None:
+def file_job(
+    services: Services,
+    client: WebClient,
+    file_id: str,
+    channel: str,
+    message_ts: str | None,
+    thread_ts: str | None,
+) -> Job | None:
     """A file shared in a channel; None for files that are not transcripts (ignored quietly)."""
     # https://api.slack.com/methods/files.info
     info = files.from_info(client.files_info(file=file_id)["file"])
@@ -63,8 +83,14 @@ def file_job(services: Services, client: WebClient, file_id: str, channel: str, 
         return read_input(data, filename=info.name, max_bytes=settings.max_file_bytes)
 
     return Job(
-        kind="file", source_key=f"file:{info.id}:{channel}", channel=channel, thread_ts=thread_ts or message_ts,
-        user=info.user, title=info.name, meeting_date=ts_date(message_ts, settings.timezone), load=load,
+        kind="file",
+        source_key=f"file:{info.id}:{channel}",
+        channel=channel,
+        thread_ts=thread_ts or message_ts,
+        user=info.user,
+        title=info.name,
+        meeting_date=ts_date(message_ts, settings.timezone),
+        load=load,
         participants=tuple(u for u in [info.user] if u),
         placeholder=f":hourglass_flowing_sand: Extracting action items from {escape(info.name)}…",
     )

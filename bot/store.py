@@ -12,7 +12,16 @@ import logging
 from sqlalchemy import Engine, and_, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import extractions, items, make_engine, processed_events, result_messages, tickets, tracker_keys, utcnow
+from bot.db import (
+    extractions,
+    items,
+    make_engine,
+    processed_events,
+    result_messages,
+    tickets,
+    tracker_keys,
+    utcnow,
+)
 from bot.records import Claim, ExtractionRecord, ItemRecord
 from extractor.schema import ActionItem, Evidence
 
@@ -52,15 +61,28 @@ class Store:
     # -- events -----------------------------------------------------------------------------
     def claim_event(self, event_id: str) -> bool:
         """True the first time `event_id` is seen; False for Slack's retries and duplicates."""
-        won = _insert_won(self.engine.begin, insert(processed_events).values(event_id=event_id, received_at=utcnow()))
+        won = _insert_won(
+            self.engine.begin, insert(processed_events).values(event_id=event_id, received_at=utcnow())
+        )
         if won is not None:
             with self.engine.begin() as conn:
-                conn.execute(delete(processed_events).where(processed_events.c.received_at < utcnow() - EVENT_RETENTION))
+                conn.execute(
+                    delete(processed_events).where(
+                        processed_events.c.received_at < utcnow() - EVENT_RETENTION
+                    )
+                )
         return won is not None
 
     # -- extractions ------------------------------------------------------------------------
     def claim_extraction(
-        self, source_key: str, *, kind: str, channel_id: str, thread_ts: str | None, user: str | None, title: str,
+        self,
+        source_key: str,
+        *,
+        kind: str,
+        channel_id: str,
+        thread_ts: str | None,
+        user: str | None,
+        title: str,
         meeting_date: dt.date | None = None,
     ) -> Claim:
         """Claim the right to run the extraction for `source_key` (a failed or stale one is taken over)."""
@@ -68,8 +90,17 @@ class Store:
         new_id = _insert_won(
             self.engine.begin,
             insert(extractions).values(
-                source_key=source_key, kind=kind, channel_id=channel_id, thread_ts=thread_ts, requested_by=user,
-                title=title[:255], meeting_date=meeting_date, status="pending", attempt=1, created_at=now, updated_at=now,
+                source_key=source_key,
+                kind=kind,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                requested_by=user,
+                title=title[:255],
+                meeting_date=meeting_date,
+                status="pending",
+                attempt=1,
+                created_at=now,
+                updated_at=now,
             ),
         )
         if new_id is not None:
@@ -81,7 +112,13 @@ class Store:
                 taken = conn.execute(
                     update(extractions)
                     .where(and_(extractions.c.id == row.id, extractions.c.attempt == row.attempt))
-                    .values(status="pending", attempt=row.attempt + 1, requested_by=user, error=None, updated_at=now)
+                    .values(
+                        status="pending",
+                        attempt=row.attempt + 1,
+                        requested_by=user,
+                        error=None,
+                        updated_at=now,
+                    )
                 ).rowcount
                 if taken == 1:
                     conn.execute(delete(result_messages).where(result_messages.c.extraction_id == row.id))
@@ -98,7 +135,9 @@ class Store:
         m = row._mapping
         return ExtractionRecord(**{k: m[k] for k in ExtractionRecord.__dataclass_fields__})
 
-    def finish_extraction(self, extraction_id: int, *, status: str, model: str | None = None, error: str | None = None):
+    def finish_extraction(
+        self, extraction_id: int, *, status: str, model: str | None = None, error: str | None = None
+    ):
         """Mark an extraction done or failed."""
         with self.engine.begin() as conn:
             conn.execute(
@@ -115,12 +154,18 @@ class Store:
                     and_(result_messages.c.extraction_id == extraction_id, result_messages.c.part == part)
                 )
             )
-            conn.execute(insert(result_messages).values(extraction_id=extraction_id, part=part, channel_id=channel_id, ts=ts))
+            conn.execute(
+                insert(result_messages).values(
+                    extraction_id=extraction_id, part=part, channel_id=channel_id, ts=ts
+                )
+            )
 
     def messages(self, extraction_id: int) -> dict[int, tuple[str, str]]:
         """part -> (channel, ts) of an extraction's result messages."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(result_messages).where(result_messages.c.extraction_id == extraction_id))
+            rows = conn.execute(
+                select(result_messages).where(result_messages.c.extraction_id == extraction_id)
+            )
             return {r.part: (r.channel_id, r.ts) for r in rows}
 
     # -- items ------------------------------------------------------------------------------
@@ -129,10 +174,18 @@ class Store:
         now = utcnow()
         rows = [
             {
-                "extraction_id": extraction_id, "position": n, "part": part, "owner": it.owner,
-                "owner_user_id": uid, "task": it.task, "deadline": it.deadline, "deadline_date": it.deadline_date,
-                "priority": it.priority, "evidence": json.dumps(it.evidence.model_dump()) if it.evidence else None,
-                "status": "open", "updated_at": now,
+                "extraction_id": extraction_id,
+                "position": n,
+                "part": part,
+                "owner": it.owner,
+                "owner_user_id": uid,
+                "task": it.task,
+                "deadline": it.deadline,
+                "deadline_date": it.deadline_date,
+                "priority": it.priority,
+                "evidence": json.dumps(it.evidence.model_dump()) if it.evidence else None,
+                "status": "open",
+                "updated_at": now,
             }
             for n, (it, uid, part) in enumerate(found)
         ]
@@ -142,7 +195,10 @@ class Store:
 
     def _item_query(self):
         return select(
-            items, tickets.c.status.label("ticket_status"), tickets.c.issue_key, tickets.c.issue_url,
+            items,
+            tickets.c.status.label("ticket_status"),
+            tickets.c.issue_key,
+            tickets.c.issue_url,
             tickets.c.requested_by.label("ticket_by"),
         ).select_from(items.outerjoin(tickets, tickets.c.item_id == items.c.id))
 
@@ -150,19 +206,34 @@ class Store:
     def _to_item(row) -> ItemRecord:
         evidence = Evidence(**json.loads(row.evidence)) if row.evidence else None
         item = ActionItem(
-            owner=row.owner, task=row.task, deadline=row.deadline, deadline_date=row.deadline_date,
-            priority=row.priority, evidence=evidence,
+            owner=row.owner,
+            task=row.task,
+            deadline=row.deadline,
+            deadline_date=row.deadline_date,
+            priority=row.priority,
+            evidence=evidence,
         )
         return ItemRecord(
-            id=row.id, extraction_id=row.extraction_id, position=row.position, part=row.part, item=item,
-            owner_user_id=row.owner_user_id, status=row.status, status_by=row.status_by,
-            ticket_status=row.ticket_status, issue_key=row.issue_key, issue_url=row.issue_url, ticket_by=row.ticket_by,
+            id=row.id,
+            extraction_id=row.extraction_id,
+            position=row.position,
+            part=row.part,
+            item=item,
+            owner_user_id=row.owner_user_id,
+            status=row.status,
+            status_by=row.status_by,
+            ticket_status=row.ticket_status,
+            issue_key=row.issue_key,
+            issue_url=row.issue_url,
+            ticket_by=row.ticket_by,
         )
 
     def items(self, extraction_id: int) -> list[ItemRecord]:
         """All items of an extraction in order."""
         with self.engine.connect() as conn:
-            rows = conn.execute(self._item_query().where(items.c.extraction_id == extraction_id).order_by(items.c.position))
+            rows = conn.execute(
+                self._item_query().where(items.c.extraction_id == extraction_id).order_by(items.c.position)
+            )
             return [self._to_item(r) for r in rows]
 
     def get_item(self, item_id: int) -> ItemRecord | None:
@@ -172,32 +243,54 @@ class Store:
         return self._to_item(row) if row is not None else None
 
     def _no_live_ticket(self, item_id: int):
-        return ~exists().where(and_(tickets.c.item_id == item_id, tickets.c.status.in_(["creating", "created"])))
+        return ~exists().where(
+            and_(tickets.c.item_id == item_id, tickets.c.status.in_(["creating", "created"]))
+        )
 
     def dismiss_item(self, item_id: int, user: str) -> bool:
         """Dismiss an open item that has no ticket; False if it can't be dismissed."""
         with self.engine.begin() as conn:
-            return conn.execute(
-                update(items)
-                .where(and_(items.c.id == item_id, items.c.status == "open", self._no_live_ticket(item_id)))
-                .values(status="dismissed", status_by=user, updated_at=utcnow())
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(items)
+                    .where(
+                        and_(items.c.id == item_id, items.c.status == "open", self._no_live_ticket(item_id))
+                    )
+                    .values(status="dismissed", status_by=user, updated_at=utcnow())
+                ).rowcount
+                == 1
+            )
 
     def edit_item(
-        self, item_id: int, *, task: str, owner_user_id: str | None, owner: str | None,
-        deadline_date: dt.date | None, priority: str | None,
+        self,
+        item_id: int,
+        *,
+        task: str,
+        owner_user_id: str | None,
+        owner: str | None,
+        deadline_date: dt.date | None,
+        priority: str | None,
     ) -> bool:
         """Apply an edit to an open item that has no ticket yet; False if it is too late."""
         with self.engine.begin() as conn:
-            return conn.execute(
-                update(items)
-                .where(and_(items.c.id == item_id, items.c.status == "open", self._no_live_ticket(item_id)))
-                .values(
-                    task=task, owner_user_id=owner_user_id, owner=owner, deadline_date=deadline_date,
-                    deadline=deadline_date.isoformat() if deadline_date else None, priority=priority,
-                    updated_at=utcnow(),
-                )
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(items)
+                    .where(
+                        and_(items.c.id == item_id, items.c.status == "open", self._no_live_ticket(item_id))
+                    )
+                    .values(
+                        task=task,
+                        owner_user_id=owner_user_id,
+                        owner=owner,
+                        deadline_date=deadline_date,
+                        deadline=deadline_date.isoformat() if deadline_date else None,
+                        priority=priority,
+                        updated_at=utcnow(),
+                    )
+                ).rowcount
+                == 1
+            )
 
     # -- tickets ----------------------------------------------------------------------------
     def claim_ticket(self, item_id: int, user: str | None) -> Claim:
@@ -206,7 +299,12 @@ class Store:
         ticket_id = _insert_won(
             self.engine.begin,
             insert(tickets).values(
-                item_id=item_id, status="creating", attempt=1, requested_by=user, created_at=now, updated_at=now
+                item_id=item_id,
+                status="creating",
+                attempt=1,
+                requested_by=user,
+                created_at=now,
+                updated_at=now,
             ),
         )
         if ticket_id is not None:
@@ -223,7 +321,13 @@ class Store:
                 taken = conn.execute(
                     update(tickets)
                     .where(and_(tickets.c.id == row.id, tickets.c.attempt == row.attempt))
-                    .values(status="creating", attempt=row.attempt + 1, requested_by=user, error=None, updated_at=now)
+                    .values(
+                        status="creating",
+                        attempt=row.attempt + 1,
+                        requested_by=user,
+                        error=None,
+                        updated_at=now,
+                    )
                 ).rowcount
                 if taken == 1:
                     return Claim(True, "claimed", row.id)
@@ -235,14 +339,23 @@ class Store:
             conn.execute(
                 update(tickets)
                 .where(tickets.c.item_id == item_id)
-                .values(status="created", issue_key=key, issue_url=url, issue_id=issue_id, error=None, updated_at=utcnow())
+                .values(
+                    status="created",
+                    issue_key=key,
+                    issue_url=url,
+                    issue_id=issue_id,
+                    error=None,
+                    updated_at=utcnow(),
+                )
             )
 
     def ticket_failed(self, item_id: int, error: str) -> None:
         """Record a failed attempt; the item stays open and may be retried."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(tickets).where(tickets.c.item_id == item_id).values(status="failed", error=error, updated_at=utcnow())
+                update(tickets)
+                .where(tickets.c.item_id == item_id)
+                .values(status="failed", error=error, updated_at=utcnow())
             )
 
     # -- tracker idempotency (integrations.tracker.IdempotencyStore) --------------------------
@@ -256,5 +369,7 @@ class Store:
         """Record an idempotency key's issue; the first record wins."""
         _insert_won(
             self.engine.begin,
-            insert(tracker_keys).values(key=key, issue_key=issue_key, issue_url=url, issue_id=issue_id, created_at=utcnow()),
+            insert(tracker_keys).values(
+                key=key, issue_key=issue_key, issue_url=url, issue_id=issue_id, created_at=utcnow()
+            ),
         )

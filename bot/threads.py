@@ -19,7 +19,9 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 _SPECIAL = re.compile(r"<!([a-z]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
-SKIPPED_SUBTYPES = frozenset({"channel_join", "channel_leave", "bot_message", "channel_topic", "channel_purpose"})
+SKIPPED_SUBTYPES = frozenset(
+    {"channel_join", "channel_leave", "bot_message", "channel_topic", "channel_purpose"}
+)
 
 
 def readable(text: str, label: Callable[[str], str]) -> str:

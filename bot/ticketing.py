@@ -33,8 +33,16 @@ def _permalink(client: WebClient, services: Services, extraction_id: int) -> str
         return None
 
 
-def create_one(services: Services, client: WebClient, item_id: int, user: str, channel: str | None, tell: Tell,
-               *, quiet: bool = False) -> TicketOutcome:
+def create_one(
+    services: Services,
+    client: WebClient,
+    item_id: int,
+    user: str,
+    channel: str | None,
+    tell: Tell,
+    *,
+    quiet: bool = False,
+) -> TicketOutcome:
     """Create the ticket for one item (once), update the message, and tell the user about problems."""
     if services.tracker is None:
         tell(blocks.notice(NO_TRACKER, ":warning:"))
@@ -44,7 +52,9 @@ def create_one(services: Services, client: WebClient, item_id: int, user: str, c
         tell(blocks.notice("That action item no longer exists.", ":warning:"))
         return TicketOutcome("missing")
     extraction = services.store.get_extraction(row.extraction_id)
-    if not services.settings.may_create_tickets(channel or (extraction.channel_id if extraction else None), user):
+    if not services.settings.may_create_tickets(
+        channel or (extraction.channel_id if extraction else None), user
+    ):
         tell(blocks.notice(NOT_ALLOWED, ":no_entry:"))
         return TicketOutcome("failed", row, error=NOT_ALLOWED)
     owner_email = None
@@ -52,7 +62,11 @@ def create_one(services: Services, client: WebClient, item_id: int, user: str, c
         member = services.directory(client).member(row.owner_user_id)
         owner_email = member.email if member else None
     outcome = create_ticket(
-        services.store, services.tracker, item_id, user, owner_email=owner_email,
+        services.store,
+        services.tracker,
+        item_id,
+        user,
+        owner_email=owner_email,
         permalink=_permalink(client, services, row.extraction_id),
         on_claimed=lambda: publish(services, client, row.extraction_id),
     )
@@ -68,8 +82,9 @@ def create_one(services: Services, client: WebClient, item_id: int, user: str, c
     return outcome
 
 
-def create_all(services: Services, client: WebClient, extraction_id: int, user: str, channel: str | None,
-               tell: Tell) -> list[TicketOutcome]:
+def create_all(
+    services: Services, client: WebClient, extraction_id: int, user: str, channel: str | None, tell: Tell
+) -> list[TicketOutcome]:
     """Create tickets for every open item of an extraction; one summary message for failures."""
     if services.tracker is None:
         tell(blocks.notice(NO_TRACKER, ":warning:"))
@@ -83,11 +98,23 @@ def create_all(services: Services, client: WebClient, extraction_id: int, user: 
     if len(failed) == 1:
         tell(blocks.ticket_error(failed[0].row, failed[0].error or "unknown error"))  # type: ignore[arg-type]
     elif failed:
-        text = f"{len(failed)} issues couldn't be created; the first error was: {escape(failed[0].error or '')}"
-        tell(blocks.Message(text, [
-            {"type": "section", "text": blocks.mrkdwn(f":warning: {text}")},
-            {"type": "actions", "elements": [blocks.button("Retry all", ids.CREATE_ALL, str(extraction_id), "primary")]},
-        ]))
+        text = (
+            f"{len(failed)} issues couldn't be created; the first error was: {escape(failed[0].error or '')}"
+        )
+        tell(
+            blocks.Message(
+                text,
+                [
+                    {"type": "section", "text": blocks.mrkdwn(f":warning: {text}")},
+                    {
+                        "type": "actions",
+                        "elements": [
+                            blocks.button("Retry all", ids.CREATE_ALL, str(extraction_id), "primary")
+                        ],
+                    },
+                ],
+            )
+        )
     return outcomes
 
 
@@ -117,8 +144,12 @@ def edit_and_create(services: Services, client: WebClient, values: EditValues, u
     elif values.owner_user_id is None:
         owner_name = row.item.owner if row.owner_user_id is None else None
     changed = services.store.edit_item(
-        values.item_id, task=values.task, owner_user_id=values.owner_user_id, owner=owner_name,
-        deadline_date=values.deadline_date, priority=values.priority,
+        values.item_id,
+        task=values.task,
+        owner_user_id=values.owner_user_id,
+        owner=owner_name,
+        deadline_date=values.deadline_date,
+        priority=values.priority,
     )
     if not changed:
         publish(services, client, row.extraction_id)

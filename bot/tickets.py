@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 class IssueTracker(Protocol):
     """The part of integrations.tracker.Tracker the bot calls."""
 
-    def create_issue(self, item: TrackerItem, ctx: TrackerContext, idempotency_key: str | None = None) -> IssueRef:
+    def create_issue(
+        self, item: TrackerItem, ctx: TrackerContext, idempotency_key: str | None = None
+    ) -> IssueRef:
         """Create the issue for `item`, or return the one this key already produced."""
         ...
 
@@ -59,14 +61,23 @@ def tracker_item(row: ItemRecord, owner_email: str | None) -> TrackerItem:
 def tracker_context(extraction: ExtractionRecord, row: ItemRecord, permalink: str | None) -> TrackerContext:
     """Where the item came from; its ids make the idempotency key."""
     return TrackerContext(
-        extraction_id=str(extraction.id), item_id=str(row.id), slack_permalink=permalink,
-        channel_id=extraction.channel_id, meeting_date=extraction.meeting_date,
+        extraction_id=str(extraction.id),
+        item_id=str(row.id),
+        slack_permalink=permalink,
+        channel_id=extraction.channel_id,
+        meeting_date=extraction.meeting_date,
     )
 
 
 def create_ticket(
-    store: Store, tracker: IssueTracker, item_id: int, user: str | None, *,
-    owner_email: str | None = None, permalink: str | None = None, on_claimed=None,
+    store: Store,
+    tracker: IssueTracker,
+    item_id: int,
+    user: str | None,
+    *,
+    owner_email: str | None = None,
+    permalink: str | None = None,
+    on_claimed=None,
 ) -> TicketOutcome:
     """Claim the item's ticket, call the tracker once, record the result.
 
@@ -93,7 +104,9 @@ def create_ticket(
         # A bug in the tracker code must not leave the claim stuck in "creating".
         logger.exception("ticket for item %d failed unexpectedly", item_id)
         store.ticket_failed(item_id, "unexpected error")
-        return TicketOutcome("failed", store.get_item(item_id), error="an unexpected error; see the bot's log")
+        return TicketOutcome(
+            "failed", store.get_item(item_id), error="an unexpected error; see the bot's log"
+        )
     store.ticket_created(item_id, key=ref.key, url=ref.url, issue_id=ref.id)
     logger.info("item %d -> %s", item_id, ref.key)
     return TicketOutcome("created", store.get_item(item_id), issue_key=ref.key)

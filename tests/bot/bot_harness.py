@@ -12,19 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-from slack_sdk import WebClient
+import mock_slack
+from mock_slack import BOT_TOKEN, FakeSlack
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_app, build_services
 from bot.server import EVENTS_PATH, HttpServer
 from bot.services import Services
 from bot.settings import BotSettings
-from bot.store import Store
 from extractor.model import FakeExtractor, GenerationRequest
 from integrations.tracker import IssueRef, TrackerContext, TrackerItem
-import mock_slack
-from mock_slack import BOT_TOKEN, FakeSlack
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0GENERAL"
@@ -43,7 +39,13 @@ def model_output(*items: dict[str, Any]) -> str:
 
 
 THREE_ITEMS = model_output(
-    {"turn": 0, "owner": "Dana", "task": "Send the revised budget to finance", "deadline": "Friday", "priority": "high"},
+    {
+        "turn": 0,
+        "owner": "Dana",
+        "task": "Send the revised budget to finance",
+        "deadline": "Friday",
+        "priority": "high",
+    },
     {"turn": 1, "owner": "Lee", "task": "Book the room for the offsite"},
     {"turn": 2, "owner": "Alex", "task": "Draft the agenda", "deadline": "next week", "priority": "low"},
 )
@@ -83,7 +85,9 @@ class FakeTracker:
     entered: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def create_issue(self, item: TrackerItem, ctx: TrackerContext, idempotency_key: str | None = None) -> IssueRef:
+    def create_issue(
+        self, item: TrackerItem, ctx: TrackerContext, idempotency_key: str | None = None
+    ) -> IssueRef:
         with self._lock:
             self.calls.append((item, ctx, idempotency_key))
             n = len(self.calls)
@@ -98,8 +102,14 @@ class FakeTracker:
 def make_settings(slack: FakeSlack, db_url: str, **overrides: Any) -> BotSettings:
     """Settings pointing at the fake Slack and a test database."""
     values: dict[str, Any] = dict(
-        bot_token=BOT_TOKEN, signing_secret=SECRET, api_url=slack.api_url, db_url=db_url,
-        file_hosts=frozenset({"127.0.0.1"}), allow_http_files=True, workers=1, queue_size=2,
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        api_url=slack.api_url,
+        db_url=db_url,
+        file_hosts=frozenset({"127.0.0.1"}),
+        allow_http_files=True,
+        workers=1,
+        queue_size=2,
     )
     values.update(overrides)
     return BotSettings(**values)
@@ -108,8 +118,10 @@ def make_settings(slack: FakeSlack, db_url: str, **overrides: Any) -> BotSetting
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     """Slack's request-signing headers for `body`."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
+    }
 
 
 @dataclass
@@ -125,8 +137,9 @@ class Bot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}{EVENTS_PATH}"
 
-    def post(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
-             signed: bool = True) -> tuple[int, str]:
+    def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None, signed: bool = True
+    ) -> tuple[int, str]:
         """POST to the bot; returns (status, body)."""
         all_headers = {"Content-Type": content_type, **(sign(body) if signed else {}), **(headers or {})}
         req = urllib.request.Request(self.url, data=body.encode(), headers=all_headers, method="POST")
@@ -136,34 +149,77 @@ class Bot:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def command(self, text: str, *, user: str = "U1DANA", channel: str = CHANNEL, **kw: Any) -> tuple[int, str]:
+    def command(
+        self, text: str, *, user: str = "U1DANA", channel: str = CHANNEL, **kw: Any
+    ) -> tuple[int, str]:
         """A /actions slash command."""
-        form = {"command": "/actions", "text": text, "user_id": user, "channel_id": channel, "team_id": "T0TEST",
-                "trigger_id": "trig.1", "response_url": self.slack.response_url("cmd")}
+        form = {
+            "command": "/actions",
+            "text": text,
+            "user_id": user,
+            "channel_id": channel,
+            "team_id": "T0TEST",
+            "trigger_id": "trig.1",
+            "response_url": self.slack.response_url("cmd"),
+        }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
     def event(self, event: dict[str, Any], event_id: str, **kw: Any) -> tuple[int, str]:
         """An Events API callback."""
-        body = {"type": "event_callback", "team_id": "T0TEST", "api_app_id": "A0TEST", "event": event,
-                "event_id": event_id, "event_time": int(time.time()), "authorizations": [
-                    {"team_id": "T0TEST", "user_id": mock_slack.BOT_USER, "is_bot": True}]}
+        body = {
+            "type": "event_callback",
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "event": event,
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0TEST", "user_id": mock_slack.BOT_USER, "is_bot": True}],
+        }
         return self.post(json.dumps(body), "application/json", **kw)
 
     def interactive(self, payload: dict[str, Any], **kw: Any) -> tuple[int, str]:
         """An interactivity payload (form field `payload`)."""
         payload = {"team": {"id": "T0TEST"}, "api_app_id": "A0TEST", "token": "legacy", **payload}
-        return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw
+        )
 
-    def click(self, action_id: str, value: str, *, user: str = "U1DANA", channel: str = CHANNEL,
-              message_ts: str = "1.0", ephemeral: bool = False, response: str = "act") -> tuple[int, str]:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U1DANA",
+        channel: str = CHANNEL,
+        message_ts: str = "1.0",
+        ephemeral: bool = False,
+        response: str = "act",
+    ) -> tuple[int, str]:
         """A block_actions click on a button."""
-        return self.interactive({
-            "type": "block_actions", "user": {"id": user}, "channel": {"id": channel}, "trigger_id": "trig.2",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral},
-            "response_url": self.slack.response_url(response),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                         "action_ts": "1.1"}],
-        })
+        return self.interactive(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "channel": {"id": channel},
+                "trigger_id": "trig.2",
+                "container": {
+                    "type": "message",
+                    "message_ts": message_ts,
+                    "channel_id": channel,
+                    "is_ephemeral": ephemeral,
+                },
+                "response_url": self.slack.response_url(response),
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "b",
+                        "value": value,
+                        "action_ts": "1.1",
+                    }
+                ],
+            }
+        )
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -172,8 +228,9 @@ class Bot:
 
 def result_messages(slack: FakeSlack) -> list[dict[str, Any]]:
     """Messages the bot posted that carry a results header."""
-    return [m for m in slack.messages.values()
-            if any(b.get("type") == "header" for b in (m.get("blocks") or []))]
+    return [
+        m for m in slack.messages.values() if any(b.get("type") == "header" for b in (m.get("blocks") or []))
+    ]
 
 
 def wait_results(slack: FakeSlack, n: int = 1) -> list[dict[str, Any]]:
@@ -183,6 +240,10 @@ def wait_results(slack: FakeSlack, n: int = 1) -> list[dict[str, Any]]:
 
 def item_ids(message: dict[str, Any], action_id: str = "create_issue") -> list[str]:
     """Values of the buttons with `action_id` in a message."""
-    return [e["value"] for b in message.get("blocks") or [] if b["type"] == "actions"
-            for e in b["elements"] if e.get("action_id") == action_id]
-
+    return [
+        e["value"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == action_id
+    ]

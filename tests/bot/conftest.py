@@ -20,8 +20,18 @@ from extractor.model import FakeExtractor
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     """No real Slack/Jira settings leak in from the shell."""
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "ACTIONBOT_DB_URL",
-                 "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "JIRA_URL", "DEBUG", "LOG_LEVEL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "ACTIONBOT_DB_URL",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "JIRA_URL",
+        "DEBUG",
+        "LOG_LEVEL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -52,8 +62,12 @@ def make_bot(slack, db_url):
     def make(extractor: Any = None, tracker: Any = None, **overrides: Any) -> Bot:
         settings = make_settings(slack, overrides.pop("db_url", db_url), **overrides)
         store = Store.from_url(settings.db_url)
-        services = build_services(settings, extractor or FakeExtractor.with_outputs([THREE_ITEMS]), tracker, store)
-        app = build_app(settings, services=services, client=WebClient(token=BOT_TOKEN, base_url=slack.api_url))
+        services = build_services(
+            settings, extractor or FakeExtractor.with_outputs([THREE_ITEMS]), tracker, store
+        )
+        app = build_app(
+            settings, services=services, client=WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+        )
         bot = Bot(slack, settings, services, HttpServer(app, host="127.0.0.1", port=0).start())
         bots.append(bot)
         return bot

@@ -39,8 +39,13 @@ class FakeExtractionService:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake._cond:
-                    fake.requests.append({"path": self.path, "json": json.loads(raw or b"null"),
-                                          "content_type": self.headers.get("Content-Type")})
+                    fake.requests.append(
+                        {
+                            "path": self.path,
+                            "json": json.loads(raw or b"null"),
+                            "content_type": self.headers.get("Content-Type"),
+                        }
+                    )
                     fake._cond.notify_all()
                     status, body, headers = fake.replies.popleft() if fake.replies else fake.default
                 if fake.hold.is_set():
@@ -56,7 +61,9 @@ class FakeExtractionService:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -62,7 +62,10 @@ def block_problems(blocks: list[dict[str, Any]], max_blocks: int = 50) -> list[s
             if _text_len(block.get("text")) > 3000 or _text_len(block.get("text")) == 0 and "text" in block:
                 problems.append(f"block {n}: section text length {_text_len(block.get('text'))}")
         elif kind == "header":
-            if block.get("text", {}).get("type") != "plain_text" or not 0 < _text_len(block.get("text")) <= 150:
+            if (
+                block.get("text", {}).get("type") != "plain_text"
+                or not 0 < _text_len(block.get("text")) <= 150
+            ):
                 problems.append(f"block {n}: header text must be plain_text of 1-150 chars")
         elif kind == "context":
             elements = block.get("elements") or []
@@ -77,7 +80,10 @@ def block_problems(blocks: list[dict[str, Any]], max_blocks: int = 50) -> list[s
                 problems.append(f"block {n}: repeated action_id")
             for e in elements:
                 if e.get("type") == "button":
-                    if e.get("text", {}).get("type") != "plain_text" or not 0 < _text_len(e.get("text")) <= 75:
+                    if (
+                        e.get("text", {}).get("type") != "plain_text"
+                        or not 0 < _text_len(e.get("text")) <= 75
+                    ):
                         problems.append(f"block {n}: button text must be plain_text of 1-75 chars")
                     if len(e.get("value") or "") > 2000 or len(e.get("action_id") or "") > 255:
                         problems.append(f"block {n}: button value/action_id too long")
@@ -101,7 +107,9 @@ def view_problems(view: dict[str, Any]) -> list[str]:
     if len(view.get("private_metadata") or "") > 3000:
         problems.append("private_metadata > 3000 chars")
     for block in view.get("blocks") or []:
-        if block.get("type") == "input" and ("element" not in block or not 0 < _text_len(block.get("label")) <= 2000):
+        if block.get("type") == "input" and (
+            "element" not in block or not 0 < _text_len(block.get("label")) <= 2000
+        ):
             problems.append("input block needs an element and a label")
     return problems
 
@@ -141,7 +149,9 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -162,12 +172,20 @@ class FakeSlack:
         return self.url + "api/"
 
     # -- fixtures for tests ----------------------------------------------------------------
-    def add_user(self, uid: str, real_name: str, display_name: str = "", email: str | None = None,
-                 **extra: Any) -> None:
+    def add_user(
+        self, uid: str, real_name: str, display_name: str = "", email: str | None = None, **extra: Any
+    ) -> None:
         """A workspace member users.info can return."""
         profile = {"real_name": real_name, "display_name": display_name, "email": email}
-        self.users[uid] = {"id": uid, "name": real_name.split()[0].lower(), "real_name": real_name,
-                           "profile": profile, "deleted": False, "is_bot": False, **extra}
+        self.users[uid] = {
+            "id": uid,
+            "name": real_name.split()[0].lower(),
+            "real_name": real_name,
+            "profile": profile,
+            "deleted": False,
+            "is_bot": False,
+            **extra,
+        }
 
     def add_thread(self, channel: str, messages: list[dict[str, Any]]) -> str:
         """A thread conversations.replies returns; ts values are filled in. Returns the parent ts."""
@@ -179,15 +197,31 @@ class FakeSlack:
         self.threads[(channel, parent)] = messages
         return parent
 
-    def add_file(self, file_id: str, name: str, content: bytes, *, channel: str, user: str,
-                 content_type: str = "text/plain", mimetype: str | None = None, size: int | None = None,
-                 host_url: str | None = None) -> dict[str, Any]:
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        channel: str,
+        user: str,
+        content_type: str = "text/plain",
+        mimetype: str | None = None,
+        size: int | None = None,
+        host_url: str | None = None,
+    ) -> dict[str, Any]:
         """A file files.info describes and /files-pri/ serves (with the bot token only)."""
         ts = self.next_ts()
         url = (host_url or self.url) + f"files-pri/{TEAM}-{file_id}/{name}"
         meta = {
-            "id": file_id, "name": name, "title": name, "user": user, "size": len(content) if size is None else size,
-            "mimetype": mimetype or content_type, "url_private": url, "url_private_download": url + "?download=1",
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "user": user,
+            "size": len(content) if size is None else size,
+            "mimetype": mimetype or content_type,
+            "url_private": url,
+            "url_private_download": url + "?download=1",
             "shares": {"public": {channel: [{"ts": ts, "channel_name": "general", "reply_count": 0}]}},
         }
         self.files[file_id] = (meta, content, content_type)
@@ -230,8 +264,14 @@ class FakeSlack:
             self._cond.notify_all()
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        ctype: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
@@ -267,7 +307,7 @@ class FakeSlack:
             return self._send(h, 200, b"ok", "text/plain")
         if not path.startswith("/api/"):
             return self._send(h, 404, b"not found", "text/plain")
-        method = path[len("/api/"):]
+        method = path[len("/api/") :]
         params = self._params(raw, headers.get("content-type", ""), h.path)
         call = Call(method, params, headers)
         with self._cond:
@@ -277,7 +317,9 @@ class FakeSlack:
         if limited:
             call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
             self._record(call)
-            return self._send(h, 429, json.dumps(call.response).encode(), "application/json", {"Retry-After": "0"})
+            return self._send(
+                h, 429, json.dumps(call.response).encode(), "application/json", {"Retry-After": "0"}
+            )
         call.response = self._api(method, params, headers.get("authorization", ""))
         self._record(call)
         self._send(h, 200, json.dumps(call.response).encode(), "application/json; charset=utf-8")
@@ -308,8 +350,15 @@ class FakeSlack:
         return handler(p)
 
     def _auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "actionbot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": "BBOT"}
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "actionbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "BBOT",
+        }
 
     def _message_problems(self, p: dict[str, Any]) -> str | None:
         if "blocks" in p:
@@ -331,8 +380,13 @@ class FakeSlack:
         if error := self._message_problems(p):
             return {"ok": False, "error": error}
         ts = self.next_ts()
-        msg = {"channel": channel, "ts": ts, "thread_ts": p.get("thread_ts"), "text": p.get("text"),
-               "blocks": p.get("blocks")}
+        msg = {
+            "channel": channel,
+            "ts": ts,
+            "thread_ts": p.get("thread_ts"),
+            "text": p.get("text"),
+            "blocks": p.get("blocks"),
+        }
         with self._cond:
             self.messages[(channel, ts)] = msg
         return {"ok": True, "channel": channel, "ts": ts, "message": msg}
@@ -379,8 +433,11 @@ class FakeSlack:
         return {"ok": True, "messages": messages, "has_more": False}
 
     def _conversations_members(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "members": self.members.get(p.get("channel", ""), []),
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "members": self.members.get(p.get("channel", ""), []),
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _views_open(self, p: dict[str, Any]) -> dict[str, Any]:
         view = p.get("view") or {}

@@ -41,8 +41,16 @@ class FakeSocketMode:
 
     def _handle(self, conn: ServerConnection) -> None:
         # https://api.slack.com/apis/socket-mode#connect : the first frame is "hello"
-        conn.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0TEST"},
-                              "debug_info": {"host": "fake", "approximate_connection_time": 3600}}))
+        conn.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0TEST"},
+                    "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                }
+            )
+        )
         with self._cond:
             self._conn = conn
             self._cond.notify_all()

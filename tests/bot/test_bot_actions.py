@@ -25,8 +25,9 @@ def _latest(slack, ts):
 
 
 def _updated_with(slack, needle):
-    return slack.wait_for(lambda: [c for c in slack.calls_to("chat.update")
-                                   if needle in json.dumps(c.params.get("blocks"))])
+    return slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.update") if needle in json.dumps(c.params.get("blocks"))]
+    )
 
 
 def test_create_button_files_one_issue_and_shows_its_key(make_bot, slack):
@@ -87,7 +88,9 @@ def test_failure_shows_ephemeral_retry_and_the_item_stays(make_bot, slack):
 
 def test_tracker_errors_are_shown_without_internals(make_bot, slack):
     tracker = FakeTracker()
-    tracker.failures.append(AuthError("Jira refused the credentials", status_code=401, fix="check JIRA_API_TOKEN"))
+    tracker.failures.append(
+        AuthError("Jira refused the credentials", status_code=401, fix="check JIRA_API_TOKEN")
+    )
     bot = make_bot(tracker=tracker)
     msg = _extract(bot, slack)
     bot.click(ids.CREATE_ISSUE, item_ids(msg)[1], message_ts=msg["ts"])
@@ -131,14 +134,20 @@ def test_create_all_files_every_open_item(make_bot, slack):
     bot.click(ids.CREATE_ALL, extraction_id, message_ts=msg["ts"])
     _updated_with(slack, "OPS-2")
     slack.wait_for(lambda: "OPS-2" in json.dumps(_latest(slack, msg["ts"])["blocks"]))
-    assert sorted(c[0].task for c in tracker.calls) == ["Draft the agenda", "Send the revised budget to finance"]
+    assert sorted(c[0].task for c in tracker.calls) == [
+        "Draft the agenda",
+        "Send the revised budget to finance",
+    ]
     final = _latest(slack, msg["ts"])
     assert item_ids(final) == [] and item_ids(final, ids.CREATE_ALL) == []
 
 
 @pytest.mark.parametrize(
     ("overrides", "user"),
-    [({"ticket_users": frozenset({"U2LEE"})}, "U1DANA"), ({"ticket_channels": frozenset({"C0OTHER"})}, "U2LEE")],
+    [
+        ({"ticket_users": frozenset({"U2LEE"})}, "U1DANA"),
+        ({"ticket_channels": frozenset({"C0OTHER"})}, "U2LEE"),
+    ],
     ids=["user-not-listed", "channel-not-listed"],
 )
 def test_allowlist_refuses_ticket_creation(make_bot, slack, overrides, user):
@@ -166,20 +175,36 @@ def test_edit_opens_a_valid_modal_and_submit_creates_with_the_edits(make_bot, sl
     view = slack.wait_calls("views.open")[0].params["view"]
     assert view_problems(view) == [] and slack.calls_to("views.open")[0].response["ok"]
     assert json.loads(view["private_metadata"]) == {"item": int(third)}
-    state = {"values": {
-        ids.EDIT_OWNER_BLOCK: {ids.EDIT_OWNER: {"type": "users_select", "selected_user": "U3SAM"}},
-        ids.EDIT_TASK_BLOCK: {ids.EDIT_TASK: {"type": "plain_text_input", "value": "Draft and share the agenda"}},
-        ids.EDIT_DUE_BLOCK: {ids.EDIT_DUE: {"type": "datepicker", "selected_date": "2025-04-01"}},
-        ids.EDIT_PRIORITY_BLOCK: {ids.EDIT_PRIORITY: {"type": "static_select",
-                                                      "selected_option": {"value": "medium"}}},
-    }}
-    status, body = bot.interactive({"type": "view_submission", "user": {"id": "U1DANA"}, "trigger_id": "t",
-                                    "view": {**view, "id": "V0001", "state": state}})
+    state = {
+        "values": {
+            ids.EDIT_OWNER_BLOCK: {ids.EDIT_OWNER: {"type": "users_select", "selected_user": "U3SAM"}},
+            ids.EDIT_TASK_BLOCK: {
+                ids.EDIT_TASK: {"type": "plain_text_input", "value": "Draft and share the agenda"}
+            },
+            ids.EDIT_DUE_BLOCK: {ids.EDIT_DUE: {"type": "datepicker", "selected_date": "2025-04-01"}},
+            ids.EDIT_PRIORITY_BLOCK: {
+                ids.EDIT_PRIORITY: {"type": "static_select", "selected_option": {"value": "medium"}}
+            },
+        }
+    }
+    status, body = bot.interactive(
+        {
+            "type": "view_submission",
+            "user": {"id": "U1DANA"},
+            "trigger_id": "t",
+            "view": {**view, "id": "V0001", "state": state},
+        }
+    )
     assert status == 200 and body == ""
     _updated_with(slack, "OPS-1")
     item = tracker.calls[0][0]
     assert (item.task, item.owner_slack_id, item.owner_email, str(item.deadline_date), item.priority) == (
-        "Draft and share the agenda", "U3SAM", "sam@example.test", "2025-04-01", "medium")
+        "Draft and share the agenda",
+        "U3SAM",
+        "sam@example.test",
+        "2025-04-01",
+        "medium",
+    )
     assert "<@U3SAM>" in json.dumps(_latest(slack, msg["ts"])["blocks"])
 
 
@@ -187,8 +212,13 @@ def test_edit_with_a_blank_task_keeps_the_modal_open(make_bot, slack):
     bot = make_bot(tracker=FakeTracker())
     msg = _extract(bot, slack)
     state = {"values": {ids.EDIT_TASK_BLOCK: {ids.EDIT_TASK: {"type": "plain_text_input", "value": "  "}}}}
-    view = {"type": "modal", "callback_id": ids.EDIT_VIEW, "id": "V1", "state": state,
-            "private_metadata": json.dumps({"item": int(item_ids(msg)[0])})}
+    view = {
+        "type": "modal",
+        "callback_id": ids.EDIT_VIEW,
+        "id": "V1",
+        "state": state,
+        "private_metadata": json.dumps({"item": int(item_ids(msg)[0])}),
+    }
     status, body = bot.interactive({"type": "view_submission", "user": {"id": "U1DANA"}, "view": view})
     assert status == 200
     answer = json.loads(body)

@@ -70,13 +70,18 @@ def test_bad_or_stale_signatures_are_refused(make_bot, slack, headers):
 
 
 def test_a_correctly_signed_but_old_request_is_refused(make_bot, slack):
-    from bot_harness import sign
     from urllib.parse import urlencode
+
+    from bot_harness import sign
 
     bot = make_bot()
     body = urlencode({"command": "/actions", "text": TRANSCRIPT, "user_id": "U1DANA", "channel_id": CHANNEL})
-    status, _ = bot.post(body, "application/x-www-form-urlencoded", signed=False,
-                         headers=sign(body, timestamp=int(time.time()) - 10 * 60))
+    status, _ = bot.post(
+        body,
+        "application/x-www-form-urlencoded",
+        signed=False,
+        headers=sign(body, timestamp=int(time.time()) - 10 * 60),
+    )
     assert status == 401
 
 
@@ -124,7 +129,9 @@ def test_same_paste_twice_extracts_once_and_points_to_the_results(make_bot, slac
 def test_transcript_text_cannot_ping_the_channel(make_bot, slack):
     from bot_harness import model_output
 
-    out = model_output({"turn": 0, "owner": "<!channel>", "task": "Tell <!here> & <@U2LEE> about <https://x.test|this>"})
+    out = model_output(
+        {"turn": 0, "owner": "<!channel>", "task": "Tell <!here> & <@U2LEE> about <https://x.test|this>"}
+    )
     bot = make_bot(extractor=FakeExtractor.with_outputs([out]))
     bot.command("Dana: tell <!here> about it\nLee: ok")
     [msg] = wait_results(slack)

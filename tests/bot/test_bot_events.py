@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import pytest
-from bot_harness import CHANNEL, THREE_ITEMS, TRANSCRIPT, BlockingExtractor, model_output, wait_results
+from bot_harness import CHANNEL, THREE_ITEMS, BlockingExtractor, model_output, wait_results
 from mock_slack import BOT_USER, block_problems
 
 from extractor.model import FakeExtractor
 
 
 def _thread(slack):
-    return slack.add_thread(CHANNEL, [
-        {"user": "U1DANA", "text": "Notes from today's sync"},
-        {"user": "U1DANA", "text": "I'll send the revised budget to finance by Friday"},
-        {"user": "U2LEE", "text": "I can book the room for the offsite &amp; order food"},
-        {"bot_id": "B9", "user": "U9BOT", "text": "Reminder: standup at 10"},
-        {"user": "U2LEE", "text": f"<@{BOT_USER}>"},
-    ])
+    return slack.add_thread(
+        CHANNEL,
+        [
+            {"user": "U1DANA", "text": "Notes from today's sync"},
+            {"user": "U1DANA", "text": "I'll send the revised budget to finance by Friday"},
+            {"user": "U2LEE", "text": "I can book the room for the offsite &amp; order food"},
+            {"bot_id": "B9", "user": "U9BOT", "text": "Reminder: standup at 10"},
+            {"user": "U2LEE", "text": f"<@{BOT_USER}>"},
+        ],
+    )
 
 
 def _mention(parent: str, event_ts: str = "1741609999.000100") -> dict:
-    return {"type": "app_mention", "user": "U2LEE", "text": f"<@{BOT_USER}>", "ts": event_ts,
-            "thread_ts": parent, "channel": CHANNEL, "event_ts": event_ts}
+    return {
+        "type": "app_mention",
+        "user": "U2LEE",
+        "text": f"<@{BOT_USER}>",
+        "ts": event_ts,
+        "thread_ts": parent,
+        "channel": CHANNEL,
+        "event_ts": event_ts,
+    }
 
 
 def test_mention_in_a_thread_reads_the_whole_thread_and_replies_in_it(make_bot, slack):
@@ -40,7 +50,9 @@ def test_mention_in_a_thread_reads_the_whole_thread_and_replies_in_it(make_bot, 
     assert block_problems(msg["blocks"]) == []
 
 
-@pytest.mark.parametrize("retry_headers", [{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}, {}])
+@pytest.mark.parametrize(
+    "retry_headers", [{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}, {}]
+)
 def test_retried_event_runs_once(make_bot, slack, retry_headers):
     parent = _thread(slack)
     slow = BlockingExtractor(FakeExtractor.with_outputs([THREE_ITEMS, THREE_ITEMS]))
@@ -69,27 +81,62 @@ def test_a_second_mention_of_an_unchanged_thread_points_to_the_first_results(mak
 def test_mention_outside_a_thread_without_text_explains_itself(make_bot, slack):
     ts = slack.add_thread(CHANNEL, [{"user": "U2LEE", "text": f"<@{BOT_USER}>"}])
     bot = make_bot()
-    bot.event({"type": "app_mention", "user": "U2LEE", "text": f"<@{BOT_USER}>", "ts": ts, "channel": CHANNEL,
-               "event_ts": ts}, "EvC")
+    bot.event(
+        {
+            "type": "app_mention",
+            "user": "U2LEE",
+            "text": f"<@{BOT_USER}>",
+            "ts": ts,
+            "channel": CHANNEL,
+            "event_ts": ts,
+        },
+        "EvC",
+    )
     eph = slack.wait_calls("chat.postEphemeral")[0]
     assert "Mention me in a thread" in eph.params["text"]
     assert not slack.calls_to("chat.postMessage")
 
 
 def _upload(slack, name="standup.vtt", content=None, **kw):
-    content = content if content is not None else (
-        b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Dana>I'll send the revised budget by Friday.\n\n"
-        b"00:00:05.000 --> 00:00:08.000\n<v Lee>I can book the room.\n")
-    meta = slack.add_file("F0001", name, content, channel=CHANNEL, user="U1DANA",
-                          content_type=kw.pop("content_type", "text/vtt"), **kw)
+    content = (
+        content
+        if content is not None
+        else (
+            b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Dana>I'll send the revised budget by Friday.\n\n"
+            b"00:00:05.000 --> 00:00:08.000\n<v Lee>I can book the room.\n"
+        )
+    )
+    meta = slack.add_file(
+        "F0001",
+        name,
+        content,
+        channel=CHANNEL,
+        user="U1DANA",
+        content_type=kw.pop("content_type", "text/vtt"),
+        **kw,
+    )
     return meta, meta["shares"]["public"][CHANNEL][0]["ts"]
 
 
 def _file_events(meta, ts):
-    shared = {"type": "file_shared", "file_id": meta["id"], "file": {"id": meta["id"]}, "user_id": "U1DANA",
-              "channel_id": CHANNEL, "event_ts": ts}
-    message = {"type": "message", "subtype": "file_share", "files": [{"id": meta["id"], "name": meta["name"]}],
-               "user": "U1DANA", "channel": CHANNEL, "ts": ts, "text": "", "event_ts": ts}
+    shared = {
+        "type": "file_shared",
+        "file_id": meta["id"],
+        "file": {"id": meta["id"]},
+        "user_id": "U1DANA",
+        "channel_id": CHANNEL,
+        "event_ts": ts,
+    }
+    message = {
+        "type": "message",
+        "subtype": "file_share",
+        "files": [{"id": meta["id"], "name": meta["name"]}],
+        "user": "U1DANA",
+        "channel": CHANNEL,
+        "ts": ts,
+        "text": "",
+        "event_ts": ts,
+    }
     return shared, message
 
 
@@ -146,7 +193,8 @@ def test_rejected_files_get_a_reason_in_the_thread(make_bot, slack, kwargs, expe
 
 def test_ordinary_messages_are_acknowledged_and_ignored(make_bot, slack):
     bot = make_bot()
-    status, _ = bot.event({"type": "message", "user": "U1DANA", "text": "hello", "ts": "1.2", "channel": CHANNEL},
-                          "EvM")
+    status, _ = bot.event(
+        {"type": "message", "user": "U1DANA", "text": "hello", "ts": "1.2", "channel": CHANNEL}, "EvM"
+    )
     assert status == 200
     assert not slack.calls_to("chat.postMessage")

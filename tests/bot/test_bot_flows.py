@@ -9,7 +9,16 @@ import logging
 import threading
 
 import pytest
-from bot_harness import CHANNEL, THREE_ITEMS, TRANSCRIPT, FakeTracker, item_ids, model_output, result_messages, wait_results
+from bot_harness import (
+    CHANNEL,
+    THREE_ITEMS,
+    TRANSCRIPT,
+    FakeTracker,
+    item_ids,
+    model_output,
+    result_messages,
+    wait_results,
+)
 from mock_slack import block_problems
 
 from bot import blocks, ids
@@ -17,24 +26,36 @@ from extractor.model import FakeExtractor
 
 
 def _shortcut(bot, message: dict, *, channel: str = CHANNEL, response: str = "sc"):
-    return bot.interactive({
-        "type": "message_action", "callback_id": ids.EXTRACT_SHORTCUT, "trigger_id": "t.9",
-        "user": {"id": "U2LEE"}, "channel": {"id": channel, "name": "general"}, "message": message,
-        "message_ts": message["ts"], "response_url": bot.slack.response_url(response),
-    })
+    return bot.interactive(
+        {
+            "type": "message_action",
+            "callback_id": ids.EXTRACT_SHORTCUT,
+            "trigger_id": "t.9",
+            "user": {"id": "U2LEE"},
+            "channel": {"id": channel, "name": "general"},
+            "message": message,
+            "message_ts": message["ts"],
+            "response_url": bot.slack.response_url(response),
+        }
+    )
 
 
 def test_shortcut_on_a_thread_reply_extracts_the_whole_thread(make_bot, slack):
-    parent = slack.add_thread(CHANNEL, [
-        {"user": "U1DANA", "text": "Budget sync notes"},
-        {"user": "U1DANA", "text": "I'll send the revised budget to finance by Friday"},
-        {"user": "U2LEE", "text": "I can book the room for the offsite"},
-    ])
+    parent = slack.add_thread(
+        CHANNEL,
+        [
+            {"user": "U1DANA", "text": "Budget sync notes"},
+            {"user": "U1DANA", "text": "I'll send the revised budget to finance by Friday"},
+            {"user": "U2LEE", "text": "I can book the room for the offsite"},
+        ],
+    )
     reply = slack.threads[(CHANNEL, parent)][2]
     fake = FakeExtractor.with_outputs([THREE_ITEMS])
     bot = make_bot(extractor=fake)
-    status, body = _shortcut(bot, {"type": "message", "user": "U2LEE", "text": reply["text"], "ts": reply["ts"],
-                                   "thread_ts": parent})
+    status, body = _shortcut(
+        bot,
+        {"type": "message", "user": "U2LEE", "text": reply["text"], "ts": reply["ts"], "thread_ts": parent},
+    )
     assert (status, body) == (200, "")
     [msg] = wait_results(slack)
     assert msg["thread_ts"] == parent
@@ -46,10 +67,16 @@ def test_shortcut_on_a_thread_reply_extracts_the_whole_thread(make_bot, slack):
 def test_shortcut_where_the_bot_is_not_a_member_explains_how_to_invite_it(make_bot, slack):
     slack.not_in_channel.add("C0SECRET")
     bot = make_bot()
-    _shortcut(bot, {"type": "message", "user": "U1DANA", "text": "notes", "ts": "1741600001.000100"},
-              channel="C0SECRET")
+    _shortcut(
+        bot,
+        {"type": "message", "user": "U1DANA", "text": "notes", "ts": "1741600001.000100"},
+        channel="C0SECRET",
+    )
     slack.wait_for(lambda: slack.responses)
-    assert "/invite @actionbot" in slack.responses[0]["text"] and slack.responses[0]["response_type"] == "ephemeral"
+    assert (
+        "/invite @actionbot" in slack.responses[0]["text"]
+        and slack.responses[0]["response_type"] == "ephemeral"
+    )
     assert not slack.calls_to("chat.postMessage")
 
 
@@ -57,11 +84,19 @@ def _many(n: int, task_len: int) -> tuple[str, str]:
     names = ["Dana", "Lee", "Sam"]
     transcript = "\n".join(f"{names[i % 3]}: I'll handle work package {i} this week." for i in range(n))
     # Distinct words per item, so the extractor's near-duplicate merge keeps them all.
-    words = [hashlib.sha1(f"{i}-{k}".encode()).hexdigest()[:7] for i in range(n) for k in range(task_len // 8)]
+    words = [
+        hashlib.sha1(f"{i}-{k}".encode()).hexdigest()[:7] for i in range(n) for k in range(task_len // 8)
+    ]
     per = task_len // 8
-    items = [{"turn": i, "owner": names[i % 3], "priority": "medium",
-              "task": f"Handle work package {i} <!channel> " + " ".join(words[i * per:(i + 1) * per])}
-             for i in range(n)]
+    items = [
+        {
+            "turn": i,
+            "owner": names[i % 3],
+            "priority": "medium",
+            "task": f"Handle work package {i} <!channel> " + " ".join(words[i * per : (i + 1) * per]),
+        }
+        for i in range(n)
+    ]
     return transcript, model_output(*items)
 
 
@@ -91,8 +126,13 @@ def test_results_are_split_across_messages_within_slacks_limits(make_bot, slack,
     last = messages[-1]
     in_last = item_ids(last)
     bot.click(ids.CREATE_ISSUE, in_last[0], message_ts=last["ts"])
-    slack.wait_for(lambda: [c for c in slack.calls_to("chat.update")
-                            if c.params["ts"] == last["ts"] and "OPS-1" in json.dumps(c.params["blocks"])])
+    slack.wait_for(
+        lambda: [
+            c
+            for c in slack.calls_to("chat.update")
+            if c.params["ts"] == last["ts"] and "OPS-1" in json.dumps(c.params["blocks"])
+        ]
+    )
     assert tracker.calls[0][0].task.startswith(f"Handle work package {n - len(in_last)} ")
 
 
@@ -103,23 +143,37 @@ def test_two_create_all_clicks_at_once_file_each_item_once(make_bot, slack):
     [msg] = wait_results(slack)
     [extraction_id] = item_ids(msg, ids.CREATE_ALL)
     all_items = item_ids(msg)
-    clicks = [threading.Thread(target=bot.click, args=(ids.CREATE_ALL, extraction_id),
-                               kwargs={"message_ts": msg["ts"], "user": u, "response": u}) for u in ("U1DANA", "U2LEE")]
+    clicks = [
+        threading.Thread(
+            target=bot.click,
+            args=(ids.CREATE_ALL, extraction_id),
+            kwargs={"message_ts": msg["ts"], "user": u, "response": u},
+        )
+        for u in ("U1DANA", "U2LEE")
+    ]
     for c in clicks:
         c.start()
     assert tracker.entered.wait(10)
     tracker.gate.set()
     for c in clicks:
         c.join(20)
-    slack.wait_for(lambda: json.dumps(next(m for m in result_messages(slack) if m["ts"] == msg["ts"])["blocks"])
-                   .count("jira.example.test/browse/OPS-") == 3)
+    slack.wait_for(
+        lambda: (
+            json.dumps(next(m for m in result_messages(slack) if m["ts"] == msg["ts"])["blocks"]).count(
+                "jira.example.test/browse/OPS-"
+            )
+            == 3
+        )
+    )
     assert sorted(c[1].item_id for c in tracker.calls) == sorted(all_items)  # one call per item
 
 
 SECRET_LINE = "Quinn: the merger code name is BLUE HERON, keep it quiet."
 
 
-@pytest.mark.parametrize(("debug", "level", "logged"), [(False, logging.INFO, False), (True, logging.DEBUG, True)])
+@pytest.mark.parametrize(
+    ("debug", "level", "logged"), [(False, logging.INFO, False), (True, logging.DEBUG, True)]
+)
 def test_transcripts_are_logged_only_with_debug_logging(make_bot, slack, caplog, debug, level, logged):
     caplog.set_level(level)
     bot = make_bot(debug=debug)
@@ -137,8 +191,16 @@ def test_a_file_larger_than_files_info_said_is_refused_while_downloading(make_bo
     ts = meta["shares"]["public"][CHANNEL][0]["ts"]
     fake = FakeExtractor.with_outputs([THREE_ITEMS])
     bot = make_bot(extractor=fake, max_file_bytes=1000)
-    bot.event({"type": "file_shared", "file_id": "F0BIG", "channel_id": CHANNEL, "user_id": "U1DANA",
-               "event_ts": ts}, "EvBig")
+    bot.event(
+        {
+            "type": "file_shared",
+            "file_id": "F0BIG",
+            "channel_id": CHANNEL,
+            "user_id": "U1DANA",
+            "event_ts": ts,
+        },
+        "EvBig",
+    )
     update = slack.wait_calls("chat.update")[0]
     assert "notes.txt is larger than the" in update.params["text"]
     assert fake.calls == []

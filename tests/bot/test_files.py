@@ -11,8 +11,9 @@ from bot.settings import BotSettings
 PROD = BotSettings(bot_token="xoxb-1", signing_secret="s")
 
 
-def _file(name="notes.vtt", size=100, mimetype="text/vtt",
-          url="https://files.slack.com/files-pri/T1-F1/notes.vtt") -> SlackFile:
+def _file(
+    name="notes.vtt", size=100, mimetype="text/vtt", url="https://files.slack.com/files-pri/T1-F1/notes.vtt"
+) -> SlackFile:
     return SlackFile(id="F1", name=name, size=size, mimetype=mimetype, url=url, user="U1", shares={})
 
 
@@ -53,8 +54,14 @@ def test_wrong_type_or_size_is_refused(file, message):
 
 @pytest.mark.parametrize(
     ("name", "mimetype"),
-    [("a.txt", "text/plain"), ("a.md", "text/markdown"), ("a.vtt", "text/vtt"), ("a.srt", "application/x-subrip"),
-     ("A.DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("a.txt", "")],
+    [
+        ("a.txt", "text/plain"),
+        ("a.md", "text/markdown"),
+        ("a.vtt", "text/vtt"),
+        ("a.srt", "application/x-subrip"),
+        ("A.DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("a.txt", ""),
+    ],
 )
 def test_transcript_types_pass(name, mimetype):
     check_file(_file(name=name, mimetype=mimetype, size=5 * 1024 * 1024), PROD)
@@ -62,6 +69,14 @@ def test_transcript_types_pass(name, mimetype):
 
 
 def test_from_info_prefers_the_download_url_and_strips_parameters_from_the_type():
-    f = from_info({"id": "F1", "name": "a.txt", "size": "12", "mimetype": "text/plain; charset=utf-8",
-                   "url_private": "https://files.slack.com/a", "url_private_download": "https://files.slack.com/a?d=1"})
+    f = from_info(
+        {
+            "id": "F1",
+            "name": "a.txt",
+            "size": "12",
+            "mimetype": "text/plain; charset=utf-8",
+            "url_private": "https://files.slack.com/a",
+            "url_private_download": "https://files.slack.com/a?d=1",
+        }
+    )
     assert (f.url, f.mimetype, f.size) == ("https://files.slack.com/a?d=1", "text/plain", 12)

@@ -90,9 +90,14 @@ def test_command_shortcut_and_interactivity_match_the_ids(manifest):
 def test_socket_and_http_manifests_differ_only_in_urls_and_mode():
     socket = yaml.safe_load((BOT_DIR / "manifest.yml").read_text())
     http = yaml.safe_load((BOT_DIR / "manifest.http.yml").read_text())
-    assert socket["settings"]["socket_mode_enabled"] is True and http["settings"]["socket_mode_enabled"] is False
-    urls = [http["features"]["slash_commands"][0].pop("url"), http["settings"]["event_subscriptions"].pop("request_url"),
-            http["settings"]["interactivity"].pop("request_url")]
+    assert (
+        socket["settings"]["socket_mode_enabled"] is True and http["settings"]["socket_mode_enabled"] is False
+    )
+    urls = [
+        http["features"]["slash_commands"][0].pop("url"),
+        http["settings"]["event_subscriptions"].pop("request_url"),
+        http["settings"]["interactivity"].pop("request_url"),
+    ]
     assert set(urls) == {"https://YOUR-HOST/slack/events"}
     assert urls[0].endswith("/slack/events")
     http["settings"]["socket_mode_enabled"] = True

@@ -49,8 +49,17 @@ def pg_server() -> Iterator[str]:
     run = lambda *args: subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=60)  # noqa: E731
     try:
         run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        run("pg_ctl", "-D", data, "-l", os.path.join(root, "log"), "-w", "-o",
-            f"-k {root} -c listen_addresses='' -F", "start")
+        run(
+            "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            os.path.join(root, "log"),
+            "-w",
+            "-o",
+            f"-k {root} -c listen_addresses='' -F",
+            "start",
+        )
         yield f"postgresql+psycopg://postgres@/postgres?host={root}"
     finally:
         if os.path.exists(os.path.join(data, "postmaster.pid")):
@@ -95,20 +104,30 @@ def test_two_replicas_claim_events_extractions_and_tickets_once(pg_url):
     try:
         events = _race(lambda: (a if threading.get_ident() % 2 else b).claim_event("Ev1"))
         assert events.count(True) == 1
-        claims = _race(lambda: (a if threading.get_ident() % 2 else b).claim_extraction(
-            "file:F1:C1", kind="file", channel_id="C1", thread_ts="1.0", user="U1", title="notes.vtt"))
+        claims = _race(
+            lambda: (a if threading.get_ident() % 2 else b).claim_extraction(
+                "file:F1:C1", kind="file", channel_id="C1", thread_ts="1.0", user="U1", title="notes.vtt"
+            )
+        )
         assert [c.won for c in claims].count(True) == 1
         extraction_id = claims[0].record_id
-        item = ActionItem(owner="Dana", task="Send the budget", deadline="Friday",
-                          deadline_date=dt.date(2025, 3, 14), priority="high",
-                          evidence=Evidence(turn=0, time=None, speaker="Dana", quote="I'll send it"))
+        item = ActionItem(
+            owner="Dana",
+            task="Send the budget",
+            deadline="Friday",
+            deadline_date=dt.date(2025, 3, 14),
+            priority="high",
+            evidence=Evidence(turn=0, time=None, speaker="Dana", quote="I'll send it"),
+        )
         a.save_items(extraction_id, [(item, "U1", 0)])
         [row] = b.items(extraction_id)
         assert row.item == item and row.owner_user_id == "U1"
         tickets = _race(lambda: b.claim_ticket(row.id, "U2"))
         assert [t.won for t in tickets].count(True) == 1
         a.ticket_failed(row.id, "HTTP 503")
-        assert [t.won for t in _race(lambda: b.claim_ticket(row.id, "U2"))].count(True) == 1  # a retry re-claims once
+        assert [t.won for t in _race(lambda: b.claim_ticket(row.id, "U2"))].count(
+            True
+        ) == 1  # a retry re-claims once
         a.ticket_created(row.id, key="OPS-1", url="https://jira.test/browse/OPS-1", issue_id="1")
         assert b.get_item(row.id).issue_key == "OPS-1"
         assert not a.claim_ticket(row.id, "U3").won
@@ -132,9 +151,13 @@ def test_bot_on_postgres_survives_a_restart_and_a_second_replica(make_bot, slack
     second.click(ids.CREATE_ISSUE, item, message_ts=msg["ts"], response="r2")  # a double click, other replica
     slack.wait_for(lambda: [r for r in slack.responses if "being created" in r.get("text", "")])
     tracker.gate.set()
-    slack.wait_for(lambda: "OPS-1" in str(next(m for m in slack.messages.values() if m["ts"] == msg["ts"])["blocks"]))
+    slack.wait_for(
+        lambda: "OPS-1" in str(next(m for m in slack.messages.values() if m["ts"] == msg["ts"])["blocks"])
+    )
     first.stop()
     third = make_bot(tracker=tracker, db_url=pg_url)  # restart: buttons still work
     third.click(ids.CREATE_ISSUE, item_ids(msg)[0], message_ts=msg["ts"], response="r3")
-    slack.wait_for(lambda: "OPS-2" in str(next(m for m in slack.messages.values() if m["ts"] == msg["ts"])["blocks"]))
+    slack.wait_for(
+        lambda: "OPS-2" in str(next(m for m in slack.messages.values() if m["ts"] == msg["ts"])["blocks"])
+    )
     assert len(tracker.calls) == 2

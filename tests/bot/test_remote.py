@@ -14,9 +14,14 @@ from bot.errors import RemoteExtractionError, RemoteInputError
 from bot.remote import RemoteResult, RemoteRunner, parse_retry_after
 from extractor.schema import ActionItem
 
-ITEM = {"owner": "Dana", "task": "Send the revised budget to finance", "deadline": "Friday",
-        "deadline_date": "2025-03-14", "priority": "high",
-        "evidence": {"turn": 0, "time": None, "speaker": "Dana", "quote": "I'll send the revised budget"}}
+ITEM = {
+    "owner": "Dana",
+    "task": "Send the revised budget to finance",
+    "deadline": "Friday",
+    "deadline_date": "2025-03-14",
+    "priority": "high",
+    "evidence": {"turn": 0, "time": None, "speaker": "Dana", "quote": "I'll send the revised budget"},
+}
 
 
 @pytest.fixture
@@ -37,12 +42,17 @@ def runner_for(url: str, sleeps: list[float], **kw) -> RemoteRunner:
 
 def test_posts_the_contract_and_returns_action_items(service, sleeps):
     service.replies.append((200, ok_body(ITEM, model="gemma-270m-actions@3"), {}))
-    result = runner_for(service.url + "/", sleeps).run("Dana: budget by Friday", meeting_date=dt.date(2025, 3, 10),
-                                                      tz="Europe/Berlin")
+    result = runner_for(service.url + "/", sleeps).run(
+        "Dana: budget by Friday", meeting_date=dt.date(2025, 3, 10), tz="Europe/Berlin"
+    )
     [req] = service.requests
     assert req["path"] == "/v1/extract" and req["content_type"] == "application/json"
-    assert req["json"] == {"text": "Dana: budget by Friday", "format": "auto", "meeting_date": "2025-03-10",
-                           "tz": "Europe/Berlin"}
+    assert req["json"] == {
+        "text": "Dana: budget by Friday",
+        "format": "auto",
+        "meeting_date": "2025-03-10",
+        "tz": "Europe/Berlin",
+    }
     assert isinstance(result, RemoteResult) and result.model == "gemma-270m-actions@3"
     assert result.items == [ActionItem.model_validate(ITEM)]
     assert result.items[0].deadline_date == dt.date(2025, 3, 14)
@@ -105,8 +115,16 @@ def test_an_unexpected_200_body_is_an_error(service, sleeps, body):
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [(None, None), ("", None), ("3", 3.0), ("1.5", 1.5), ("-4", 0.0), ("junk", None), ("100000", 60.0),
-     ("Wed, 25 Nov 2026 10:00:30 GMT", 30.0)],
+    [
+        (None, None),
+        ("", None),
+        ("3", 3.0),
+        ("1.5", 1.5),
+        ("-4", 0.0),
+        ("junk", None),
+        ("100000", 60.0),
+        ("Wed, 25 Nov 2026 10:00:30 GMT", 30.0),
+    ],
 )
 def test_parse_retry_after(header, expected):
     now = dt.datetime(2026, 11, 25, 10, 0, 0, tzinfo=dt.UTC)
@@ -130,9 +148,13 @@ def test_bot_with_extractor_url_uses_the_service(make_bot, slack, service):
 
 @pytest.mark.parametrize(
     ("reply", "expected"),
-    [((422, {"detail": "the transcript has no speaker turns"}, {}),
-      "couldn't read that as a transcript: the transcript has no speaker turns"),
-     ((503, {"detail": "busy"}, {"Retry-After": "0"}), "couldn't extract action items this time")],
+    [
+        (
+            (422, {"detail": "the transcript has no speaker turns"}, {}),
+            "couldn't read that as a transcript: the transcript has no speaker turns",
+        ),
+        ((503, {"detail": "busy"}, {"Retry-After": "0"}), "couldn't extract action items this time"),
+    ],
     ids=["422-rejected", "503-exhausted"],
 )
 def test_bot_reports_service_errors_in_the_placeholder(make_bot, slack, service, reply, expected):

@@ -15,7 +15,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from bot_harness import CHANNEL, SECRET, THREE_ITEMS, TRANSCRIPT, BlockingExtractor, FakeTracker, item_ids, make_settings, sign, wait_results
+from bot_harness import (
+    CHANNEL,
+    SECRET,
+    THREE_ITEMS,
+    TRANSCRIPT,
+    BlockingExtractor,
+    FakeTracker,
+    item_ids,
+    make_settings,
+    sign,
+    wait_results,
+)
 from click.testing import CliRunner
 from fake_extraction_service import FakeExtractionService, ok_body
 from mock_slack import APP_TOKEN, BOT_TOKEN, BOT_USER
@@ -48,7 +59,9 @@ def socket_bot(slack, ws, db_url):
     def start(extractor, tracker=None):
         settings = make_settings(slack, db_url, app_token=APP_TOKEN, signing_secret=None)
         services = build_services(settings, extractor, tracker, Store.from_url(db_url))
-        app = build_app(settings, services=services, client=WebClient(token=BOT_TOKEN, base_url=slack.api_url))
+        app = build_app(
+            settings, services=services, client=WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+        )
         # A short ping interval only makes close() quicker (its monitor threads wake per interval).
         handler = socket_mode_handler(app, APP_TOKEN, ping_interval=1)
         handler.connect()
@@ -63,17 +76,40 @@ def socket_bot(slack, ws, db_url):
 
 
 def command_envelope(envelope_id: str, text: str) -> dict:
-    return {"envelope_id": envelope_id, "type": "slash_commands", "accepts_response_payload": True, "payload": {
-        "command": "/actions", "text": text, "user_id": "U1DANA", "channel_id": CHANNEL, "team_id": "T0TEST",
-        "api_app_id": "A0TEST", "trigger_id": "t.1", "response_url": "http://127.0.0.1:9/unused"}}
+    return {
+        "envelope_id": envelope_id,
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "command": "/actions",
+            "text": text,
+            "user_id": "U1DANA",
+            "channel_id": CHANNEL,
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "trigger_id": "t.1",
+            "response_url": "http://127.0.0.1:9/unused",
+        },
+    }
 
 
 def event_envelope(envelope_id: str, event_id: str, event: dict, retry: int = 0) -> dict:
-    return {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
-            "retry_attempt": retry, "retry_reason": "timeout" if retry else "", "payload": {
-                "type": "event_callback", "team_id": "T0TEST", "api_app_id": "A0TEST", "event": event,
-                "event_id": event_id, "event_time": 1, "authorizations": [
-                    {"team_id": "T0TEST", "user_id": BOT_USER, "is_bot": True}]}}
+    return {
+        "envelope_id": envelope_id,
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "retry_attempt": retry,
+        "retry_reason": "timeout" if retry else "",
+        "payload": {
+            "type": "event_callback",
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "event": event,
+            "event_id": event_id,
+            "event_time": 1,
+            "authorizations": [{"team_id": "T0TEST", "user_id": BOT_USER, "is_bot": True}],
+        },
+    }
 
 
 def test_socket_mode_acks_before_the_extractor_finishes(slack, ws, socket_bot):
@@ -96,27 +132,66 @@ def test_socket_mode_usage_comes_back_in_the_ack(ws, socket_bot):
 
 
 def test_socket_mode_retried_event_runs_once_and_buttons_work(slack, ws, socket_bot):
-    parent = slack.add_thread(CHANNEL, [{"user": "U1DANA", "text": "I'll send the revised budget by Friday"},
-                                        {"user": "U2LEE", "text": f"<@{BOT_USER}>"}])
+    parent = slack.add_thread(
+        CHANNEL,
+        [
+            {"user": "U1DANA", "text": "I'll send the revised budget by Friday"},
+            {"user": "U2LEE", "text": f"<@{BOT_USER}>"},
+        ],
+    )
     fake = FakeExtractor.with_outputs([THREE_ITEMS, THREE_ITEMS])
     tracker = FakeTracker()
     socket_bot(fake, tracker)
-    mention = {"type": "app_mention", "user": "U2LEE", "text": f"<@{BOT_USER}>", "ts": "1741609999.000100",
-               "thread_ts": parent, "channel": CHANNEL, "event_ts": "1741609999.000100"}
+    mention = {
+        "type": "app_mention",
+        "user": "U2LEE",
+        "text": f"<@{BOT_USER}>",
+        "ts": "1741609999.000100",
+        "thread_ts": parent,
+        "channel": CHANNEL,
+        "event_ts": "1741609999.000100",
+    }
     ws.send(event_envelope("env-e1", "EvS", mention))
     ws.wait_ack("env-e1")
     ws.send(event_envelope("env-e2", "EvS", mention, retry=1))
     ws.wait_ack("env-e2")
     [msg] = wait_results(slack)
     assert msg["thread_ts"] == parent and len(fake.calls) == 1
-    ws.send({"envelope_id": "env-b", "type": "interactive", "accepts_response_payload": False, "payload": {
-        "type": "block_actions", "user": {"id": "U1DANA"}, "channel": {"id": CHANNEL}, "team": {"id": "T0TEST"},
-        "api_app_id": "A0TEST", "trigger_id": "t.2", "response_url": slack.response_url("sock"),
-        "container": {"type": "message", "message_ts": msg["ts"], "channel_id": CHANNEL, "is_ephemeral": False},
-        "actions": [{"type": "button", "action_id": ids.CREATE_ISSUE, "block_id": "b", "value": item_ids(msg)[0],
-                     "action_ts": "1.1"}]}})
+    ws.send(
+        {
+            "envelope_id": "env-b",
+            "type": "interactive",
+            "accepts_response_payload": False,
+            "payload": {
+                "type": "block_actions",
+                "user": {"id": "U1DANA"},
+                "channel": {"id": CHANNEL},
+                "team": {"id": "T0TEST"},
+                "api_app_id": "A0TEST",
+                "trigger_id": "t.2",
+                "response_url": slack.response_url("sock"),
+                "container": {
+                    "type": "message",
+                    "message_ts": msg["ts"],
+                    "channel_id": CHANNEL,
+                    "is_ephemeral": False,
+                },
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": ids.CREATE_ISSUE,
+                        "block_id": "b",
+                        "value": item_ids(msg)[0],
+                        "action_ts": "1.1",
+                    }
+                ],
+            },
+        }
+    )
     ws.wait_ack("env-b")
-    slack.wait_for(lambda: [c for c in slack.calls_to("chat.update") if "OPS-1" in json.dumps(c.params["blocks"])])
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.update") if "OPS-1" in json.dumps(c.params["blocks"])]
+    )
     assert len(tracker.calls) == 1
 
 
@@ -125,7 +200,9 @@ def test_socket_mode_retried_event_runs_once_and_buttons_work(slack, ws, socket_
 
 @pytest.fixture
 def service():
-    fake = FakeExtractionService(default=(200, ok_body({"owner": "Dana", "task": "Send the budget"}), {})).start()
+    fake = FakeExtractionService(
+        default=(200, ok_body({"owner": "Dana", "task": "Send the budget"}), {})
+    ).start()
     yield fake
     fake.stop()
 
@@ -136,8 +213,14 @@ class Served:
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path):
         self.lines: list[str] = []
         self._cond = threading.Condition()
-        self.proc = subprocess.Popen([sys.executable, "-m", "actionbot", "serve", *args], env=env, cwd=cwd,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "actionbot", "serve", *args],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -150,8 +233,12 @@ class Served:
     def wait_line(self, pattern: str, timeout: float = 60) -> re.Match:
         with self._cond:
             found = self._cond.wait_for(
-                lambda: next((m for m in (re.search(pattern, ln) for ln in self.lines) if m), None)
-                or self.proc.poll() is not None, timeout)
+                lambda: (
+                    next((m for m in (re.search(pattern, ln) for ln in self.lines) if m), None)
+                    or self.proc.poll() is not None
+                ),
+                timeout,
+            )
             match = next((m for m in (re.search(pattern, ln) for ln in self.lines) if m), None)
         assert found and match, f"no {pattern!r} in the output:\n{''.join(self.lines)}"
         return match
@@ -163,9 +250,17 @@ class Served:
 
 
 def _env(slack, service, tmp_path, **extra: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url, "EXTRACTOR_URL": service.url,
-            "ACTIONBOT_DB_URL": f"sqlite:///{tmp_path / 'serve.db'}", "LOG_LEVEL": "INFO", **extra}
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "EXTRACTOR_URL": service.url,
+        "ACTIONBOT_DB_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
 
 
 def test_serve_uses_socket_mode_when_the_app_token_is_set(slack, ws, service, tmp_path):
@@ -191,14 +286,26 @@ def test_serve_uses_http_mode_with_signature_checks(slack, service, tmp_path):
         with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:
             assert resp.read() == b"ok"
         body = json.dumps({"type": "url_verification", "token": "x", "challenge": "chal-123"})
-        req = urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **sign(body)})
+        req = urllib.request.Request(
+            base + "/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", **sign(body)},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200 and "chal-123" in resp.read().decode()
-        form = urlencode({"command": "/actions", "text": TRANSCRIPT, "user_id": "U1DANA", "channel_id": CHANNEL})
-        bad = urllib.request.Request(base + "/slack/events", data=form.encode(), method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded",
-                                              **sign(form, secret="not-the-secret")})
+        form = urlencode(
+            {"command": "/actions", "text": TRANSCRIPT, "user_id": "U1DANA", "channel_id": CHANNEL}
+        )
+        bad = urllib.request.Request(
+            base + "/slack/events",
+            data=form.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                **sign(form, secret="not-the-secret"),
+            },
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(bad, timeout=10)
         assert err.value.code == 401
@@ -213,13 +320,22 @@ def test_serve_uses_http_mode_with_signature_checks(slack, service, tmp_path):
         ({}, "SLACK_BOT_TOKEN: not set"),
         ({"SLACK_BOT_TOKEN": "xoxp-user"}, "must be a bot token starting with xoxb-"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET: required in HTTP mode"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN: must be an app-level"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "EXTRACTOR_URL": "extractor:8000"},
-         "EXTRACTOR_URL: 'extractor:8000' is not an http(s) URL"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "EXTRACTOR_TIMEOUT": "soon"},
-         "EXTRACTOR_TIMEOUT: expected a number of seconds"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "ACTIONBOT_WORKERS": "0"},
-         "ACTIONBOT_WORKERS: must be at least 1"),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"},
+            "SLACK_APP_TOKEN: must be an app-level",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "EXTRACTOR_URL": "extractor:8000"},
+            "EXTRACTOR_URL: 'extractor:8000' is not an http(s) URL",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "EXTRACTOR_TIMEOUT": "soon"},
+            "EXTRACTOR_TIMEOUT: expected a number of seconds",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "ACTIONBOT_WORKERS": "0"},
+            "ACTIONBOT_WORKERS: must be at least 1",
+        ),
     ],
 )
 def test_serve_configuration_errors_are_one_line(env, message, monkeypatch):
@@ -231,9 +347,13 @@ def test_serve_configuration_errors_are_one_line(env, message, monkeypatch):
 
 
 def test_serve_refuses_a_token_slack_rejects(slack, monkeypatch, tmp_path):
-    for name, value in {"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url,
-                        "EXTRACTOR_URL": "http://127.0.0.1:9", "ACTIONBOT_DB_URL": f"sqlite:///{tmp_path / 'x.db'}"
-                        }.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-revoked",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "EXTRACTOR_URL": "http://127.0.0.1:9",
+        "ACTIONBOT_DB_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(serve, ["--port", "0"])
     assert result.exit_code == 1 and "auth.test failed (invalid_auth)" in result.output

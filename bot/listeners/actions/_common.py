@@ -23,6 +23,8 @@ def read_click(body: dict) -> Click:
     except ValueError:
         value = None
     return Click(
-        value=value, user=body["user"]["id"], channel=(body.get("channel") or {}).get("id"),
+        value=value,
+        user=body["user"]["id"],
+        channel=(body.get("channel") or {}).get("id"),
         ephemeral=bool((body.get("container") or {}).get("is_ephemeral")),
     )

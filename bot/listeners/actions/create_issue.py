@@ -12,16 +12,18 @@ from bot.listeners.actions._common import read_click
 from bot.services import CONTEXT_KEY, respond_teller
 
 
-def create_issue_callback(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond,
-                          logger: Logger) -> None:
+def create_issue_callback(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
+) -> None:
     """Ack, then create the ticket and update the results message."""
     ack()
     click = read_click(body)
     if click.value is None:
         logger.warning("create_issue without an item id")
         return
-    outcome = ticketing.create_one(context[CONTEXT_KEY], client, click.value, click.user, click.channel,
-                                   respond_teller(respond))
+    outcome = ticketing.create_one(
+        context[CONTEXT_KEY], client, click.value, click.user, click.channel, respond_teller(respond)
+    )
     if click.ephemeral and outcome.state in {"created", "exists"}:
         # The click came from the ephemeral error's Retry button: that error is now stale.
         respond(delete_original=True)

@@ -12,8 +12,9 @@ from bot.listeners.actions._common import read_click
 from bot.services import CONTEXT_KEY, respond_teller
 
 
-def dismiss_item_callback(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond,
-                          logger: Logger) -> None:
+def dismiss_item_callback(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
+) -> None:
     """Ack, mark the item dismissed and update the message."""
     ack()
     click = read_click(body)

@@ -14,8 +14,9 @@ from bot.modals import edit_modal
 from bot.services import CONTEXT_KEY, respond_teller
 
 
-def edit_item_callback(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond,
-                       logger: Logger) -> None:
+def edit_item_callback(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
+) -> None:
     """Ack, then open the modal with the trigger_id (valid for 3 s, so before anything slow)."""
     ack()
     click = read_click(body)

@@ -19,8 +19,9 @@ USAGE = (
 )
 
 
-def actions_command_callback(ack: Ack, command: dict, client: WebClient, context: BoltContext, respond: Respond,
-                             logger: Logger) -> None:
+def actions_command_callback(
+    ack: Ack, command: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
+) -> None:
     """Ack at once (usage when empty), then queue the extraction."""
     text = (command.get("text") or "").strip()
     if not text or text.lower() in {"help", "-h", "--help"}:
@@ -30,4 +31,6 @@ def actions_command_callback(ack: Ack, command: dict, client: WebClient, context
     services = context[CONTEXT_KEY]
     job = command_job(services, client, command["channel_id"], command["user_id"], text)
     extraction_id = jobs.start(services, client, job, respond_teller(respond))
-    logger.info("/actions in %s by %s -> extraction %s", command["channel_id"], command["user_id"], extraction_id)
+    logger.info(
+        "/actions in %s by %s -> extraction %s", command["channel_id"], command["user_id"], extraction_id
+    )

@@ -12,8 +12,10 @@ from bot import blocks, jobs
 from bot.services import CONTEXT_KEY, ephemeral_teller
 from bot.sources import thread_job
 
-NOTHING = ("Mention me in a thread that holds the meeting notes or transcript, and I'll reply there with "
-           "the action items. You can also use `/actions <transcript>` or upload a transcript file.")
+NOTHING = (
+    "Mention me in a thread that holds the meeting notes or transcript, and I'll reply there with "
+    "the action items. You can also use `/actions <transcript>` or upload a transcript file."
+)
 
 
 def app_mention_callback(event: dict, client: WebClient, context: BoltContext, logger: Logger) -> None:

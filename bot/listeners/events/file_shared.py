@@ -15,8 +15,15 @@ from bot.services import CONTEXT_KEY
 from bot.sources import file_job
 
 
-def _start(context: BoltContext, client: WebClient, logger: Logger, file_id: str, channel: str,
-           message_ts: str | None, thread_ts: str | None) -> None:
+def _start(
+    context: BoltContext,
+    client: WebClient,
+    logger: Logger,
+    file_id: str,
+    channel: str,
+    message_ts: str | None,
+    thread_ts: str | None,
+) -> None:
     services = context[CONTEXT_KEY]
     try:
         job = file_job(services, client, file_id, channel, message_ts, thread_ts)
@@ -40,4 +47,6 @@ def file_share_message_callback(event: dict, client: WebClient, context: BoltCon
     """`message` / `file_share`: the upload's message, with the ts to thread under."""
     for f in event.get("files") or []:
         if f.get("id"):
-            _start(context, client, logger, f["id"], event["channel"], event.get("ts"), event.get("thread_ts"))
+            _start(
+                context, client, logger, f["id"], event["channel"], event.get("ts"), event.get("thread_ts")
+            )

@@ -15,8 +15,9 @@ from bot.sources import thread_job
 EMPTY = "That message and its thread have no text I can read as meeting notes."
 
 
-def extract_shortcut_callback(ack: Ack, shortcut: dict, client: WebClient, context: BoltContext, respond: Respond,
-                              logger: Logger) -> None:
+def extract_shortcut_callback(
+    ack: Ack, shortcut: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
+) -> None:
     """Ack, read the thread, queue the extraction; answer in the thread."""
     ack()
     services = context[CONTEXT_KEY]

@@ -12,8 +12,9 @@ from bot.modals import read_submission, validation_errors
 from bot.services import CONTEXT_KEY, ephemeral_teller
 
 
-def edit_item_view_callback(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext,
-                            logger: Logger) -> None:
+def edit_item_view_callback(
+    ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext, logger: Logger
+) -> None:
     """Inline errors keep the modal open; otherwise close it and file the issue."""
     try:
         values = read_submission(view)
