@@ -129,7 +129,13 @@ class UnconstrainedExtractor:
         from extractor.decoding import generate_unconstrained
 
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
-        return list(generate_unconstrained(self.hf.model, self.tokenizer, prompts, self.max_new_tokens))
+        # Same grouping as the constrained decoder, so batch sizes compare like with like.
+        size = max(1, int(getattr(getattr(self.hf, "config", None), "batch_size", 8)))
+        out: list[str] = []
+        for start in range(0, len(prompts), size):
+            group = prompts[start : start + size]
+            out.extend(generate_unconstrained(self.hf.model, self.tokenizer, group, self.max_new_tokens))
+        return out
 
 
 def _say(message: str) -> None:
