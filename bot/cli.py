@@ -94,7 +94,7 @@ def serve(port: int, host: str, preload: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        if settings.socket_mode:
+        if settings.app_token:
             from bot.server import socket_mode_handler
 
             click.echo("… connecting to Slack in Socket Mode", err=True)

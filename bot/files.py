@@ -87,7 +87,7 @@ def _mb(size: int) -> str:
 
 def is_transcript_name(name: str | None) -> bool:
     """True for the extensions we read (.txt .md .vtt .srt .docx)."""
-    return bool(name) and PurePosixPath(name).suffix.lower() in CONTENT_TYPES
+    return name is not None and PurePosixPath(name).suffix.lower() in CONTENT_TYPES
 
 
 def check_file(file: SlackFile, settings: BotSettings) -> None:

@@ -41,8 +41,8 @@ def member_from_user(user: dict[str, Any]) -> Member | None:
     if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
         return None
     profile = user.get("profile") or {}
-    names = [profile.get("real_name"), profile.get("display_name"), user.get("real_name"), user.get("name")]
-    names = [n for n in dict.fromkeys(n.strip() for n in names if n and n.strip())]
+    given = [profile.get("real_name"), profile.get("display_name"), user.get("real_name"), user.get("name")]
+    names: list[str] = list(dict.fromkeys(n.strip() for n in given if n and n.strip()))
     label = (
         profile.get("display_name")
         or profile.get("real_name")

@@ -35,7 +35,7 @@ def command_job(services: Services, client: WebClient, channel: str, user: str, 
 
 
 def thread_job(
-    services: Services, client: WebClient, channel: str, thread_ts: str, user: str, kind: str
+    services: Services, client: WebClient, channel: str, thread_ts: str, user: str | None, kind: str
 ) -> Job | None:
     """A whole thread (conversations.replies); None when it holds no text to read."""
     directory = services.directory(client)
