@@ -1,0 +1,343 @@
+"""Grammar-constrained greedy decoding with xgrammar over our own KV-cache loop: batched rows,
+a vocabulary-restricted LM head at grammar-narrowed steps, and jump-forward drafts of the
+text the grammar forces, verified so the output equals plain constrained greedy."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.metadata
+import json
+import logging
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import xgrammar as xgr
+from transformers import DynamicCache
+
+from extractor.errors import ModelOutputError
+from extractor.schema import parse_items, render_target, salvage_items
+
+logger = logging.getLogger(__name__)
+
+# Below this share of the vocabulary, logits are computed only for the allowed tokens.
+SPARSE_HEAD_SHARE = 0.25
+_TURN_TAIL = re.compile(rb'\{"turn": (\d*)$')
+_LEAD_DIGITS = re.compile(rb"^\d+")
+
+
+@dataclass
+class _Row:
+    """Decoding state of one prompt."""
+
+    matcher: Any
+    max_turn: int | None
+    out: list[int] = field(default_factory=list)
+    text: bytearray = field(default_factory=bytearray)
+    pending: int = -1  # picked and accepted by the matcher, not yet fed to the model
+    done: bool = False
+    truncated: bool = False
+
+
+class GrammarStore:
+    """Compiled grammars for one tokenizer, cached in memory and on disk: the first compile of our
+    schema takes tens of seconds on a laptop (bounded strings over a 262k vocabulary)."""
+
+    def __init__(self, tokenizer: Any, vocab_size: int, stop_ids: list[int], cache_dir: Path | None = None):
+        self.dir = Path(cache_dir) / "grammars" if cache_dir else None
+        vocab = tokenizer.get_vocab()
+        digest = hashlib.sha256(json.dumps(sorted(vocab.items()), ensure_ascii=False).encode())
+        digest.update(f"{vocab_size}|{stop_ids}|{importlib.metadata.version('xgrammar')}".encode())
+        self.key = digest.hexdigest()[:16]
+        self.info = self._load_info(tokenizer, vocab_size, stop_ids)
+        self.compiler = xgr.GrammarCompiler(self.info, max_threads=max(1, torch.get_num_threads()))
+        self._compiled: dict[str, Any] = {}
+
+    def _path(self, name: str) -> Path | None:
+        return self.dir / f"{self.key}-{name}.json" if self.dir else None
+
+    def _load_info(self, tokenizer: Any, vocab_size: int, stop_ids: list[int]) -> Any:
+        path = self._path("tokenizer")
+        if path and path.is_file():
+            try:
+                return xgr.TokenizerInfo.deserialize_json(path.read_text(encoding="utf-8"))
+            except (RuntimeError, ValueError) as exc:  # stale or corrupt cache: rebuild below
+                logger.warning("ignoring unreadable grammar cache %s (%s)", path, exc)
+        # https://xgrammar.mlc.ai/docs/api/python/tokenizer_info.html
+        info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stop_ids)
+        _write(path, info.serialize_json())
+        return info
+
+    def get(self, schema: dict[str, Any]) -> tuple[Any, int | None]:
+        """(compiled grammar, max turn) for `schema`; the turn bound is enforced by the decoder so
+        that every chunk shares one grammar."""
+        schema = copy.deepcopy(schema)
+        try:
+            turn = schema["properties"]["action_items"]["items"]["properties"]["turn"]
+            max_turn = turn.pop("maximum", None)
+        except (KeyError, TypeError):
+            max_turn = None
+        text = json.dumps(schema)  # key order matters: it is the field order
+        if text not in self._compiled:
+            self._compiled[text] = self._compile(text)
+        return self._compiled[text], max_turn
+
+    def _compile(self, schema_text: str) -> Any:
+        path = self._path("schema-" + hashlib.sha256(schema_text.encode()).hexdigest()[:16])
+        if path and path.is_file():
+            try:
+                return xgr.CompiledGrammar.deserialize_json(path.read_text(encoding="utf-8"), self.info)
+            except (RuntimeError, ValueError) as exc:
+                logger.warning("ignoring unreadable grammar cache %s (%s)", path, exc)
+        # Exactly render_target's layout: no free whitespace, json.dumps separators, schema key order.
+        # https://xgrammar.mlc.ai/docs/api/python/compiler.html
+        compiled = self.compiler.compile_json_schema(
+            schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True, any_order=False)
+        _write(path, compiled.serialize_json())
+        return compiled
+
+
+def _write(path: Path | None, text: str) -> None:
+    """Write a cache file atomically; a cache that cannot be written only costs time."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as fh:
+            fh.write(text)
+        Path(fh.name).replace(path)
+    except OSError as exc:
+        logger.warning("could not write grammar cache %s: %s", path, exc)
+
+
+class ConstrainedDecoder:
+    """Schema-constrained greedy generation for one (model, tokenizer) pair."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, cache_dir: Path | None = None, jump_forward: bool = True):
+        self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
+        self.decoder = model.get_decoder()
+        head = model.get_output_embeddings()
+        self.head_weight, self.head_bias = head.weight, getattr(head, "bias", None)
+        self.vocab_size = int(self.head_weight.shape[0])
+        self.stop_ids = stop_token_ids(tokenizer)
+        self.grammars = GrammarStore(tokenizer, self.vocab_size, self.stop_ids, cache_dir)
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.stop_ids[0]
+        self._shifts = torch.arange(32, dtype=torch.int32)
+        self._drafts: dict[str, list[int]] = {}
+        vocab = self.grammars.info.decoded_vocab
+        self._token_bytes: list[bytes] = list(vocab) + [b""] * max(0, self.vocab_size - len(vocab))
+        self._digit_tokens = [(i, int(m.group())) for i, b in enumerate(self._token_bytes)
+                              if (m := _LEAD_DIGITS.match(b)) and len(m.group()) < 12]
+
+    # -- public API -------------------------------------------------------------------------
+
+    def generate(self, prompts: list[str], schemas: list[dict[str, Any]], max_new_tokens: int,
+                 batch_size: int = 8) -> list[str]:
+        """Greedy JSON for each prompt, constrained by its schema; results in input order."""
+        encoded = [self.encode_prompt(p) for p in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+        results: list[str] = [""] * len(prompts)
+        for start in range(0, len(order), max(1, batch_size)):
+            group = order[start : start + batch_size]
+            texts = self.run_batch([encoded[i] for i in group], [schemas[i] for i in group], max_new_tokens)
+            for i, text in zip(group, texts, strict=True):
+                results[i] = text
+        return results
+
+    def encode_prompt(self, prompt: str) -> list[int]:
+        """Token ids of a rendered prompt (no second BOS when the chat template wrote one)."""
+        bos = self.tokenizer.bos_token
+        add = not (bos and prompt.startswith(bos))
+        return list(self.tokenizer(prompt, add_special_tokens=add)["input_ids"])
+
+    # -- decoding loops ---------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def run_batch(self, prompts: list[list[int]], schemas: list[dict[str, Any]], max_new_tokens: int) -> list[str]:
+        """Decode one batch of tokenised prompts (left-padded) and return their JSON texts."""
+        rows = []
+        for schema in schemas:
+            grammar, max_turn = self.grammars.get(schema)
+            rows.append(_Row(xgr.GrammarMatcher(grammar), max_turn))
+        device = self.head_weight.device
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        single = len(prompts) == 1 and self.jump_forward
+        if single:
+            cache.activate_past_recording()  # lets the sliding-window layers drop rejected drafts
+        hidden = self._forward(ids.to(device), mask.to(device), positions.to(device), cache)[:, -1]
+        for i, row in enumerate(rows):
+            self._advance(row, self._pick(row, hidden[i]), max_new_tokens)
+        if single:
+            self._loop_single(rows[0], cache, len(prompts[0]), max_new_tokens)
+        else:
+            self._loop_batch(rows, cache, mask, positions[:, -1], max_new_tokens)
+        return [self._finish(row) for row in rows]
+
+    def _loop_batch(self, rows: list[_Row], cache: Any, mask: torch.Tensor, last_pos: torch.Tensor,
+                    max_new_tokens: int) -> None:
+        device = self.head_weight.device
+        live = [i for i, r in enumerate(rows) if not r.done]
+        if len(live) < len(rows):
+            cache.batch_select_indices(torch.tensor(live, device=device))
+            mask, last_pos = mask[live], last_pos[live]
+        while live:
+            ids = torch.tensor([[rows[i].pending] for i in live], dtype=torch.long)
+            mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+            last_pos = last_pos + 1
+            hidden = self._forward(ids.to(device), mask.to(device), last_pos[:, None].to(device), cache)[:, -1]
+            for k, i in enumerate(live):
+                self._advance(rows[i], self._pick(rows[i], hidden[k]), max_new_tokens)
+            keep = [k for k, i in enumerate(live) if not rows[i].done]
+            if len(keep) < len(live):
+                # Finished rows leave the batch instead of being fed padding.
+                if keep:
+                    cache.batch_select_indices(torch.tensor(keep, device=device))
+                mask, last_pos = mask[keep], last_pos[keep]
+                live = [live[k] for k in keep]
+
+    def _loop_single(self, row: _Row, cache: Any, length: int, max_new_tokens: int) -> None:
+        """Batch-1 loop with jump-forward: the grammar's forced text is fed as a draft in the same
+        pass as the pending token, and each draft token is kept only while it equals the token
+        constrained greedy would pick there, so the output never changes."""
+        device = self.head_weight.device
+        while not row.done:
+            draft = self._draft(row.matcher.find_jump_forward_string())
+            feed = [row.pending, *draft]
+            pos = torch.arange(length, length + len(feed), device=device)[None]
+            hidden = self._forward(torch.tensor([feed], device=device), None, pos, cache)[0]
+            kept = 0
+            for j, want in enumerate(draft):
+                got = self._pick(row, hidden[j])
+                self._advance(row, got, max_new_tokens)
+                if got != want or row.done:
+                    break
+                kept += 1
+            else:
+                if not row.done:
+                    self._advance(row, self._pick(row, hidden[len(draft)]), max_new_tokens)
+            cache.crop(-(len(draft) - kept) if kept < len(draft) else 0)
+            length += 1 + kept
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor | None, positions: torch.Tensor, cache: Any) -> torch.Tensor:
+        out = self.decoder(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
+        return out.last_hidden_state
+
+    def _pick(self, row: _Row, hidden: torch.Tensor) -> int:
+        """The highest-scoring token the grammar allows after `row`'s text."""
+        bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
+        row.matcher.fill_next_token_bitmask(bitmask, 0)
+        if row.max_turn is not None:
+            self._limit_turn(row, bitmask)
+        allowed = ((bitmask[0, :, None] >> self._shifts) & 1).flatten()[: self.vocab_size].bool()
+        allowed_ids = allowed.nonzero().flatten()
+        if len(allowed_ids) == 0:
+            return self.stop_ids[0]
+        if len(allowed_ids) <= SPARSE_HEAD_SHARE * self.vocab_size:
+            sel = allowed_ids.to(self.head_weight.device)
+            logits = self.head_weight[sel] @ hidden
+            if self.head_bias is not None:
+                logits = logits + self.head_bias[sel]
+            return int(allowed_ids[int(logits.float().argmax())])
+        logits = (self.head_weight @ hidden).float()
+        if self.head_bias is not None:
+            logits = logits + self.head_bias.float()
+        logits[~allowed.to(logits.device)] = float("-inf")
+        return int(logits.argmax())
+
+    def _limit_turn(self, row: _Row, bitmask: torch.Tensor) -> None:
+        """Forbid digits that would push the "turn" number past the chunk's last turn (the grammar
+        leaves it unbounded so one compiled grammar serves every chunk)."""
+        m = _TURN_TAIL.search(bytes(row.text[-24:]))
+        if not m:
+            return
+        prefix = m.group(1).decode()
+        for tok, lead in self._digit_tokens:
+            if int(prefix + str(lead)) > row.max_turn:  # type: ignore[operator]
+                word, bit = divmod(tok, 32)
+                value = int(bitmask[0, word]) & 0xFFFFFFFF & ~(1 << bit)
+                bitmask[0, word] = value - (1 << 32) if value >= 1 << 31 else value
+
+    def _advance(self, row: _Row, token: int, max_new_tokens: int) -> None:
+        """Record `token` for `row` and decide whether the row is finished."""
+        if token in self.stop_ids or not row.matcher.accept_token(token):
+            row.done = True
+            return
+        row.out.append(token)
+        row.text += self._token_bytes[token]
+        row.pending = token
+        if row.matcher.is_completed() or row.matcher.is_terminated():
+            row.done = True
+        elif len(row.out) >= max_new_tokens:
+            row.done = row.truncated = True
+
+    def _draft(self, forced: str) -> list[int]:
+        """Token ids for the forced string, or none when they don't decode back to it exactly."""
+        if not forced:
+            return []
+        if forced not in self._drafts:
+            ids = self.tokenizer.encode(forced, add_special_tokens=False)
+            ok = self.tokenizer.decode(ids) == forced
+            self._drafts[forced] = list(ids) if ok else []
+        return self._drafts[forced]
+
+    def _finish(self, row: _Row) -> str:
+        text = row.text.decode("utf-8", errors="replace")
+        if row.matcher.is_completed() or row.matcher.is_terminated():
+            return text
+        logger.warning("generation stopped after %d tokens with the JSON still open; closing it after "
+                       "the last complete item (raise ACTIONBOT_MAX_NEW_TOKENS to keep more)", len(row.out))
+        return close_json(text)
+
+
+def close_json(text: str) -> str:
+    """Complete JSON of our schema from a cut-off output: its complete items, closed."""
+    try:
+        parse_items(text)
+        return text
+    except ModelOutputError:
+        return render_target(salvage_items(text))
+
+
+def stop_token_ids(tokenizer: Any) -> list[int]:
+    """EOS plus the end-of-turn tokens of common chat templates that the vocabulary has."""
+    vocab = tokenizer.get_vocab()
+    ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    for name in ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "</s>"):
+        if name in vocab and vocab[name] not in ids:
+            ids.append(vocab[name])
+    if not ids:
+        raise ValueError("the tokenizer has no EOS token; set tokenizer.eos_token")
+    return ids
+
+
+@torch.inference_mode()
+def generate_unconstrained(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Plain greedy `generate()` without a grammar (the benchmark's baseline)."""
+    # https://huggingface.co/docs/transformers/main_classes/text_generation
+    bos = tokenizer.bos_token
+    add = not (bos and prompts and prompts[0].startswith(bos))
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=add)
+    finally:
+        tokenizer.padding_side = side
+    batch = batch.to(model.device)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad,
+                         eos_token_id=stop_token_ids(tokenizer))
+    new = out[:, batch["input_ids"].shape[1]:]
+    return [tokenizer.decode(row, skip_special_tokens=True) for row in new]

@@ -1,0 +1,175 @@
+"""The local Hugging Face extractor: base weights + optional LoRA adapter + constrained decoding."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from extractor import weights
+from extractor.config import ModelConfig
+from extractor.errors import AdapterFormatError, ModelLoadError
+from extractor.model import Extractor, GenerationRequest
+from extractor.prompt import render_prompt
+from extractor.schema import PROMPT_FORMAT_VERSION
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_extractor(config: ModelConfig, progress: weights.Progress | None = None) -> Extractor:
+    """The extractor `config` describes: a local model, or a client of an OpenAI-compatible server."""
+    if config.backend == "openai":
+        from extractor.openai_backend import OpenAIExtractor
+
+        return OpenAIExtractor(config)
+    return HFExtractor(config, progress=progress)
+
+
+def resolve_adapter(config: ModelConfig) -> Path | None:
+    """The adapter directory to load, or None for the few-shot base."""
+    if config.adapter is None or config.adapter.lower() in ("", "none"):
+        return None
+    if config.adapter == "auto":
+        shipped = REPO_ROOT / "adapters" / f"{weights.base_id(config.base)}-actions"
+        if not (shipped / "format.json").is_file():
+            return None
+        try:
+            fmt = json.loads((shipped / "format.json").read_text(encoding="utf-8"))
+        except ValueError:
+            logger.warning("ignoring %s: its format.json is not JSON", shipped)
+            return None
+        if fmt.get("base_model") != weights.base_id(config.base):
+            return None
+        return shipped
+    path = Path(config.adapter).expanduser()
+    if not path.is_dir():
+        raise ModelLoadError(f"adapter {path} not found; pass an adapter directory, or --adapter none for the base model")
+    return path
+
+
+def check_adapter_format(adapter: Path, base: str) -> dict[str, Any]:
+    """Read `adapter`/format.json; refuse an adapter trained for another prompt format or base."""
+    path = adapter / "format.json"
+    if not path.is_file():
+        raise AdapterFormatError(f"{adapter} has no format.json, so its prompt format is unknown; "
+                                 "re-save it with `actionbot train` or use --adapter none")
+    try:
+        fmt = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise AdapterFormatError(f"{path} is not valid JSON ({exc})") from exc
+    version = str(fmt.get("prompt_format_version"))
+    if version != PROMPT_FORMAT_VERSION:
+        raise AdapterFormatError(f"adapter {adapter.name} was trained with prompt format {version}, this code renders "
+                                 f"format {PROMPT_FORMAT_VERSION}; retrain it (actionbot train) or use --adapter none")
+    want = weights.base_id(base)
+    if fmt.get("base_model") != want:
+        raise AdapterFormatError(f"adapter {adapter.name} was trained on base {fmt.get('base_model')!r}, "
+                                 f"not {want!r}; pass --model {fmt.get('base_model')} or another adapter")
+    return fmt
+
+
+def pick_device(config: ModelConfig) -> str:
+    """'cuda' or 'cpu', checking that what was asked for exists."""
+    import torch
+
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("ACTIONBOT_DEVICE=cuda but no CUDA device is visible; use --device cpu")
+    device = "cuda" if config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available()) else "cpu"
+    if config.load_in_4bit:
+        if device != "cuda":
+            raise ModelLoadError("4-bit loading (ACTIONBOT_4BIT) needs a CUDA GPU; unset ACTIONBOT_4BIT on CPU")
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ModelLoadError("4-bit loading needs bitsandbytes: pip install bitsandbytes (or unset ACTIONBOT_4BIT)")
+    return device
+
+
+class HFExtractor:
+    """A local causal LM (optionally with a merged LoRA adapter) behind the Extractor protocol."""
+
+    def __init__(self, config: ModelConfig, progress: weights.Progress | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from extractor.decoding import ConstrainedDecoder
+
+        say = progress or (lambda msg: logger.info("%s", msg))
+        self.config = config
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        started = time.perf_counter()
+        self.device = pick_device(config)
+        cache_dir = Path(config.cache_dir).expanduser() if config.cache_dir else None
+        base_dir = weights.resolve_base(config.base, cache_dir, progress)
+        adapter = resolve_adapter(config)
+        fmt = check_adapter_format(adapter, config.base) if adapter else None
+        say(f"loading {weights.base_id(config.base)}" + (f" + {adapter.name}" if adapter else " (few-shot, no adapter)"))
+        dtype = _dtype(config, self.device)
+        kwargs: dict[str, Any] = {"dtype": dtype}
+        if config.load_in_4bit:
+            from transformers import BitsAndBytesConfig
+
+            # https://huggingface.co/docs/transformers/quantization/bitsandbytes
+            kwargs["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=torch.bfloat16)
+            kwargs["device_map"] = {"": 0}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
+            model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"could not load the base model from {base_dir} ({exc}); delete that folder and run "
+                                 f"`actionbot models fetch {config.base}` to rebuild it") from exc
+        if not getattr(self.tokenizer, "chat_template", None):
+            self.tokenizer.chat_template = weights.default_chat_template(self.tokenizer)
+        if not config.load_in_4bit:
+            model = model.to(self.device)
+        if adapter:
+            model = _attach_adapter(model, adapter, merge=not config.load_in_4bit)
+        model.eval()
+        self.model = model
+        self.few_shot = adapter is None
+        self.context_tokens = config.context_tokens
+        version = (fmt or {}).get("adapter_version") or (adapter.name if adapter else "base")
+        self.name = f"{weights.base_id(config.base)}+{version}" if adapter else f"{weights.base_id(config.base)} (few-shot)"
+        self.decoder = ConstrainedDecoder(model, self.tokenizer, cache_dir=cache_dir or weights.default_cache_root(),
+                                          jump_forward=config.jump_forward)
+        self.load_seconds = time.perf_counter() - started
+        logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens `text` costs in this model's prompt."""
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        """Schema-constrained greedy JSON for each request, in request order."""
+        prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
+        return self.decoder.generate(prompts, [r.schema for r in requests], self.config.max_new_tokens,
+                                     self.config.batch_size)
+
+
+def _dtype(config: ModelConfig, device: str) -> Any:
+    import torch
+
+    if config.dtype != "auto":
+        return getattr(torch, config.dtype)
+    return torch.bfloat16 if device == "cuda" else torch.float32
+
+
+def _attach_adapter(model: Any, adapter: Path, *, merge: bool) -> Any:
+    """Load a LoRA adapter onto `model`; merge it into the weights unless they are quantized."""
+    try:
+        from peft import PeftModel
+
+        # https://huggingface.co/docs/peft/package_reference/peft_model#peft.PeftModel.from_pretrained
+        peft_model = PeftModel.from_pretrained(model, str(adapter))
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(f"could not load the adapter in {adapter} ({exc}); re-train or re-copy it, "
+                             "or run the base model with --adapter none") from exc
+    # Merged LoRA costs nothing per token; a 4-bit base cannot take merged weights without loss.
+    return peft_model.merge_and_unload() if merge else peft_model
