@@ -93,11 +93,12 @@ def _is_name(word: str) -> bool:
 
 
 def speaker_names(transcript: Transcript) -> dict[str, str]:
-    """Names of generic speakers (label -> name) from "I'm Alex", "Alex, can you…?" (the next
-    speaker) and "Thanks, Alex" (the previous speaker)."""
+    """Names of generic and role speakers (label -> name) from "I'm Alex", "Alex, can you…?"
+    (the next speaker) and "Thanks, Alex" (the previous speaker). A role label keeps its role as
+    the owner's name; its spoken name only lets "Laura" find "Project Manager"."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     turns = [t for t in transcript.turns if t.speaker]
-    if not any(is_generic_label(s) for s in transcript.speakers):
+    if not any(_nameless(s) for s in transcript.speakers):
         return {}
     speakers = [t.speaker for t in turns]
     prevs = _other_speakers(speakers)
@@ -107,7 +108,7 @@ def speaker_names(transcript: Transcript) -> dict[str, str]:
         text = re.sub(r"\b(dr|mr|mrs|ms|mx|prof)\.(?=\s)", r"\1", turn.text.strip(), flags=re.I)
         for sentence in re.split(r"(?<=[.!?])\s+", text):
             for label, name, weight in _cues(sentence, turn.speaker, prev, nxt):
-                if label and is_generic_label(label) and _is_name(name):
+                if label and _nameless(label) and _is_name(name):
                     votes[label][name] += weight
     # One name per label and one label per name: the strongest claims win.
     claims = sorted(
@@ -120,6 +121,11 @@ def speaker_names(transcript: Transcript) -> dict[str, str]:
             out[label] = name
             taken.add(fold(name))
     return out
+
+
+def _nameless(label: str | None) -> bool:
+    """A speaker label that is not a person's name (#Person1#, Speaker 2, Project Manager)."""
+    return bool(label) and (is_generic_label(label) or is_role_label(label))
 
 
 def _other_speakers(speakers: list[str | None]) -> list[str | None]:
@@ -161,7 +167,7 @@ def _cues(
 
 def display_name(label: str, names: dict[str, str] | None = None) -> str:
     """How an owner is written for a speaker label: its inferred name, the whole role, or the first name."""
-    if names and label in names:
+    if names and label in names and not is_role_label(label):
         return names[label]
     if is_generic_label(label) or is_role_label(label):
         return label.strip()

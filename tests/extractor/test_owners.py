@@ -159,3 +159,27 @@ def test_clean_name(raw: str, cleaned: str) -> None:
 )  # fmt: skip
 def test_display_name(label: str, shown: str) -> None:
     assert display_name(label) == shown
+
+
+ROLE_MEETING = [
+    ("Project Manager", "Okay, this is the kick-off. I'm Laura and I'm the project manager."),
+    ("Industrial Designer", "Hi, I'm David, industrial designer."),
+    ("Marketing Expert", "And I'm Andrew, marketing."),
+    ("Project Manager", "Right. David, you'll look at the components for next time."),
+    ("Industrial Designer", "Sure."),
+]
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [
+        ("David", "Industrial Designer"),
+        ("Laura", "Project Manager"),
+        ("Andrew", "Marketing Expert"),
+        ("Industrial Designer", "Industrial Designer"),
+        ("Craig", None),
+    ],
+)
+def test_names_from_introductions_map_to_role_labels(owner: str, expected: str | None) -> None:
+    t = Transcript(turns=[Turn(i, s, x) for i, (s, x) in enumerate(ROLE_MEETING)], format="plain")
+    assert normalize_owner(owner, t, 4) == expected
