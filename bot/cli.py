@@ -10,6 +10,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app, build_services
+from bot.recovery import Sweeper
 from bot.settings import BotSettings
 from bot.store import Store
 from bot.tickets import IssueTracker, StoreKeys
@@ -93,6 +94,8 @@ def serve(port: int, host: str, preload: bool) -> None:
         app = build_app(settings, services=services)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    # Placeholders of extractions a previous run never finished get an "ask again" note.
+    sweeper = Sweeper(services, app.client, interval_s=min(60.0, settings.stale_claim_s / 2)).start()
     try:
         if settings.app_token:
             from bot.server import socket_mode_handler
@@ -108,4 +111,5 @@ def serve(port: int, host: str, preload: bool) -> None:
     except KeyboardInterrupt:
         click.echo("… stopping", err=True)
     finally:
+        sweeper.stop()
         services.close()

@@ -30,6 +30,7 @@ BUSY = (
 FAILED = (
     "Sorry, I couldn't extract action items this time (the error is in my log). Please try again in a minute."
 )
+SUPERSEDED = "This request was picked up again; the results are in a newer message."
 NOT_IN_CHANNEL = (
     "I can't post in this conversation. Invite me first with `/invite @actionbot`, then try again."
 )
@@ -84,8 +85,11 @@ def start(services: Services, client: WebClient, job: Job, tell: Tell | None) ->
         return None
     ts = resp["ts"]
     store.set_message(claim.record_id, 0, job.channel, ts)
+    if claim.previous_message is not None:
+        # The earlier attempt's "Extracting…" (or its error) would otherwise stay as it is.
+        replace_placeholder(client, *claim.previous_message, blocks.notice(SUPERSEDED))
     try:
-        services.pool.submit(lambda: run(services, client, job, claim.record_id, ts))
+        services.pool.submit(lambda: run(services, client, job, claim.record_id, ts, claim.attempt))
     except QueueFullError:
         logger.warning("queue full; refused %s", job.source_key)
         store.finish_extraction(claim.record_id, status="failed", error="busy")
@@ -111,10 +115,27 @@ def _duplicate_text(services: Services, client: WebClient, extraction_id: int, s
     return f"I already extracted the action items from that; they are{where}."
 
 
-def run(services: Services, client: WebClient, job: Job, extraction_id: int, placeholder_ts: str) -> None:
-    """The worker side: load, extract, match owners, store, publish. Reports every failure in Slack."""
+def run(
+    services: Services, client: WebClient, job: Job, extraction_id: int, placeholder_ts: str, attempt: int = 1
+) -> None:
+    """The worker side: load, extract, match owners, store, publish. Reports every failure in Slack.
+
+    Every write checks `attempt`: if the claim was taken over meanwhile (this worker looked dead,
+    or the sweeper gave up on it), this worker's results are dropped instead of posted twice."""
     store, settings = services.store, services.settings
     started = time.perf_counter()
+    if not store.touch_extraction(extraction_id, attempt):
+        logger.info("extraction %d attempt %d was taken over while queued; skipping", extraction_id, attempt)
+        return
+
+    def finish(status: str, error: str, notice: blocks.Message) -> None:
+        if store.finish_extraction(extraction_id, status=status, error=error, attempt=attempt):
+            replace_placeholder(client, job.channel, placeholder_ts, notice)
+        else:
+            logger.info(
+                "extraction %d attempt %d was taken over; not reporting %s", extraction_id, attempt, status
+            )
+
     try:
         text = job.load()
         if settings.debug:
@@ -137,31 +158,28 @@ def run(services: Services, client: WebClient, job: Job, extraction_id: int, pla
             for n, (it, uid) in enumerate(zip(result.items, owners, strict=True))
         ]
         parts = blocks.plan_parts(draft)
-        store.save_items(
-            extraction_id, [(r.item, r.owner_user_id, p) for r, p in zip(draft, parts, strict=True)]
-        )
-        store.finish_extraction(extraction_id, status="done", model=result.model)
+        found = [(r.item, r.owner_user_id, p) for r, p in zip(draft, parts, strict=True)]
+        completed = store.complete_extraction(extraction_id, attempt, found, result.model)
     except (InputError, FileRejectedError, RemoteInputError) as exc:
         # The user's file or text: say what is wrong; running it again won't help.
         logger.info("extraction %d rejected: %s", extraction_id, exc)
-        store.finish_extraction(extraction_id, status="rejected", error=str(exc))
-        replace_placeholder(
-            client,
-            job.channel,
-            placeholder_ts,
+        finish(
+            "rejected",
+            str(exc),
             blocks.notice(f"I couldn't read that as a transcript: {escape(str(exc))}", ":warning:"),
         )
         return
     except (ExtractionError, RemoteExtractionError, SlackApiError) as exc:
         logger.exception("extraction %d failed: %s", extraction_id, exc)
-        store.finish_extraction(extraction_id, status="failed", error=str(exc))
-        replace_placeholder(client, job.channel, placeholder_ts, blocks.notice(FAILED, ":warning:"))
+        finish("failed", str(exc), blocks.notice(FAILED, ":warning:"))
         return
     except Exception:
         # A bug must still replace "Extracting…" and free the claim for a retry.
         logger.exception("extraction %d failed unexpectedly", extraction_id)
-        store.finish_extraction(extraction_id, status="failed", error="unexpected error")
-        replace_placeholder(client, job.channel, placeholder_ts, blocks.notice(FAILED, ":warning:"))
+        finish("failed", "unexpected error", blocks.notice(FAILED, ":warning:"))
+        return
+    if not completed:
+        logger.info("extraction %d attempt %d was taken over; dropping its results", extraction_id, attempt)
         return
     publish(services, client, extraction_id, post_missing=True)
     logger.info(

@@ -52,3 +52,5 @@ class Claim:
     won: bool
     state: str
     record_id: int
+    attempt: int = 1  # the winner's attempt number; later writes check it (compare-and-set)
+    previous_message: tuple[str, str] | None = None  # (channel, ts) an earlier attempt posted, on a takeover

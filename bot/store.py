@@ -121,9 +121,20 @@ class Store:
                     )
                 ).rowcount
                 if taken == 1:
+                    previous = conn.execute(
+                        select(result_messages.c.channel_id, result_messages.c.ts).where(
+                            and_(result_messages.c.extraction_id == row.id, result_messages.c.part == 0)
+                        )
+                    ).one_or_none()
                     conn.execute(delete(result_messages).where(result_messages.c.extraction_id == row.id))
                     conn.execute(delete(items).where(items.c.extraction_id == row.id))
-                    return Claim(True, "pending", row.id)
+                    return Claim(
+                        True,
+                        "pending",
+                        row.id,
+                        row.attempt + 1,
+                        tuple(previous) if previous is not None else None,
+                    )
             return Claim(False, row.status, row.id)
 
     def get_extraction(self, extraction_id: int) -> ExtractionRecord | None:
@@ -135,16 +146,76 @@ class Store:
         m = row._mapping
         return ExtractionRecord(**{k: m[k] for k in ExtractionRecord.__dataclass_fields__})
 
+    def _mine(self, extraction_id: int, attempt: int | None):
+        # attempt None: unconditional (the claim's owner before any worker ran).
+        cond = extractions.c.id == extraction_id
+        if attempt is not None:
+            cond = and_(cond, extractions.c.status == "pending", extractions.c.attempt == attempt)
+        return cond
+
     def finish_extraction(
-        self, extraction_id: int, *, status: str, model: str | None = None, error: str | None = None
-    ):
-        """Mark an extraction done or failed."""
+        self,
+        extraction_id: int,
+        *,
+        status: str,
+        model: str | None = None,
+        error: str | None = None,
+        attempt: int | None = None,
+    ) -> bool:
+        """Mark an extraction done, rejected or failed; with `attempt`, only if that attempt still owns it."""
         with self.engine.begin() as conn:
-            conn.execute(
-                update(extractions)
-                .where(extractions.c.id == extraction_id)
-                .values(status=status, model=model, error=error, updated_at=utcnow())
+            return (
+                conn.execute(
+                    update(extractions)
+                    .where(self._mine(extraction_id, attempt))
+                    .values(status=status, model=model, error=error, updated_at=utcnow())
+                ).rowcount
+                == 1
             )
+
+    def touch_extraction(self, extraction_id: int, attempt: int) -> bool:
+        """Renew a running attempt's claim (so it isn't taken for stale); False if it was lost."""
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(extractions).where(self._mine(extraction_id, attempt)).values(updated_at=utcnow())
+                ).rowcount
+                == 1
+            )
+
+    def complete_extraction(
+        self, extraction_id: int, attempt: int, found: list[tuple[ActionItem, str | None, int]], model: str
+    ) -> bool:
+        """Store the items and mark the extraction done in one transaction, if `attempt` still owns it."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(extractions)
+                .where(self._mine(extraction_id, attempt))
+                .values(status="done", model=model, error=None, updated_at=utcnow())
+            ).rowcount
+            if done != 1:
+                return False
+            if found:
+                conn.execute(insert(items), self._item_rows(extraction_id, found))
+            return True
+
+    def stale_pending(self) -> list[tuple[int, int, str, str]]:
+        """(id, attempt, channel, placeholder ts) of pending extractions nobody renewed in time."""
+        cutoff = utcnow() - self.stale_after
+        query = (
+            select(
+                extractions.c.id, extractions.c.attempt, result_messages.c.channel_id, result_messages.c.ts
+            )
+            .select_from(
+                extractions.join(
+                    result_messages,
+                    and_(result_messages.c.extraction_id == extractions.c.id, result_messages.c.part == 0),
+                )
+            )
+            .where(and_(extractions.c.status == "pending", extractions.c.updated_at < cutoff))
+        )
+        with self.engine.connect() as conn:
+            return [(r.id, r.attempt, r.channel_id, r.ts) for r in conn.execute(query)]
 
     def set_message(self, extraction_id: int, part: int, channel_id: str, ts: str) -> None:
         """Record the Slack message that shows `part` of an extraction's results."""
@@ -169,10 +240,10 @@ class Store:
             return {r.part: (r.channel_id, r.ts) for r in rows}
 
     # -- items ------------------------------------------------------------------------------
-    def save_items(self, extraction_id: int, found: list[tuple[ActionItem, str | None, int]]) -> None:
-        """Store (item, owner user id, part) triples in order."""
+    @staticmethod
+    def _item_rows(extraction_id: int, found: list[tuple[ActionItem, str | None, int]]) -> list[dict]:
         now = utcnow()
-        rows = [
+        return [
             {
                 "extraction_id": extraction_id,
                 "position": n,
@@ -189,9 +260,12 @@ class Store:
             }
             for n, (it, uid, part) in enumerate(found)
         ]
-        if rows:
+
+    def save_items(self, extraction_id: int, found: list[tuple[ActionItem, str | None, int]]) -> None:
+        """Store (item, owner user id, part) triples in order."""
+        if found:
             with self.engine.begin() as conn:
-                conn.execute(insert(items), rows)
+                conn.execute(insert(items), self._item_rows(extraction_id, found))
 
     def _item_query(self):
         return select(
