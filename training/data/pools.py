@@ -19,10 +19,55 @@ POOLS_DIR = Path(__file__).with_name("pools")
 
 # Slots a template may use; anything else is a typo in a pool file.
 KNOWN_SLOTS = {
-    "task", "task_ing", "Task", "noun", "Noun", "dl", "DL", "DLc", "DL2", "name", "prev", "when", "task2",
-    "cond", "ext", "org", "past", "pp", "topic", "Topic", "metric", "Metric", "issue", "Issue", "event",
-    "Event", "date", "n", "pct", "day", "Day", "role", "area", "feature", "feature2", "material", "colour",
-    "colour2", "Org", "Ext", "Wd", "Wd3", "Month", "Mon3", "ord", "d", "m", "mm", "ss",
+    "task",
+    "task_ing",
+    "Task",
+    "noun",
+    "Noun",
+    "dl",
+    "DL",
+    "DLc",
+    "DL2",
+    "name",
+    "prev",
+    "when",
+    "task2",
+    "cond",
+    "ext",
+    "org",
+    "past",
+    "pp",
+    "topic",
+    "Topic",
+    "metric",
+    "Metric",
+    "issue",
+    "Issue",
+    "event",
+    "Event",
+    "date",
+    "n",
+    "pct",
+    "day",
+    "Day",
+    "role",
+    "area",
+    "feature",
+    "feature2",
+    "material",
+    "colour",
+    "colour2",
+    "Org",
+    "Ext",
+    "Wd",
+    "Wd3",
+    "Month",
+    "Mon3",
+    "ord",
+    "d",
+    "m",
+    "mm",
+    "ss",
 }
 
 
@@ -45,8 +90,10 @@ class Task:
 
     def fill(self, values: dict[str, str]) -> Task:
         """Substitute {org}/{ext}/{event} slots in every form."""
+
         def sub(s: str) -> str:
             return s.format_map(values) if "{" in s else s
+
         return Task(sub(self.gold), tuple(sub(s) for s in self.spoken), sub(self.noun) if self.noun else None)
 
 

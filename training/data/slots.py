@@ -12,12 +12,33 @@ from training.data.inflect import upper_first
 from training.data.pools import Domain, Pools
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # How often each kind of deadline phrase is used when an item has a deadline at all.
 DEADLINE_KINDS = (
-    ("weekday", 24), ("next", 9), ("today", 10), ("tomorrow", 10), ("week", 10), ("nextweek", 4),
-    ("month", 5), ("within", 5), ("explicit", 13), ("event", 7), ("vague", 3),
+    ("weekday", 24),
+    ("next", 9),
+    ("today", 10),
+    ("tomorrow", 10),
+    ("week", 10),
+    ("nextweek", 4),
+    ("month", 5),
+    ("within", 5),
+    ("explicit", 13),
+    ("event", 7),
+    ("vague", 3),
 )
 
 
@@ -27,8 +48,12 @@ def fields(template: str) -> frozenset[str]:
     return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
 
 
-def pick(rng: random.Random, templates: Sequence[str], available: set[str] | dict[str, str],
-         need: Callable[[frozenset[str]], bool] = lambda f: True) -> str:
+def pick(
+    rng: random.Random,
+    templates: Sequence[str],
+    available: set[str] | dict[str, str],
+    need: Callable[[frozenset[str]], bool] = lambda f: True,
+) -> str:
     """A random template whose slots are all available and which satisfies `need`."""
     avail = set(available)
     ok = [t for t in templates if fields(t) <= avail and need(fields(t))]
@@ -52,8 +77,9 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def deadline_phrase(rng: random.Random, pools: Pools, domain: Domain | None, date: dt.date,
-                    kind: str | None = None) -> str:
+def deadline_phrase(
+    rng: random.Random, pools: Pools, domain: Domain | None, date: dt.date, kind: str | None = None
+) -> str:
     """A deadline phrase as someone would say it, consistent with the meeting date."""
     if kind is None:
         kind = rng.choices([k for k, _ in DEADLINE_KINDS], [w for _, w in DEADLINE_KINDS])[0]
@@ -62,8 +88,14 @@ def deadline_phrase(rng: random.Random, pools: Pools, domain: Domain | None, dat
     target = date + dt.timedelta(days=rng.randint(2, 45))
     events = (domain.get("events") if domain else ()) or ("the next meeting",)
     values = {
-        "Wd": weekday, "Wd3": weekday[:3], "Month": MONTHS[target.month - 1], "Mon3": MONTHS[target.month - 1][:3],
-        "ord": ordinal(target.day), "d": str(target.day), "m": str(target.month), "event": rng.choice(events),
+        "Wd": weekday,
+        "Wd3": weekday[:3],
+        "Month": MONTHS[target.month - 1],
+        "Mon3": MONTHS[target.month - 1][:3],
+        "ord": ordinal(target.day),
+        "d": str(target.day),
+        "m": str(target.month),
+        "event": rng.choice(events),
     }
     if kind == "explicit":
         values["Wd3"] = WEEKDAYS[target.weekday()][:3]

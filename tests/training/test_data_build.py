@@ -1,0 +1,105 @@
+"""The training-data build: deterministic, parseable by the trainer, covering every format."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.formats import FORMATS
+from training.data.build import BuildConfig, build, main, plan, sample
+from training.data.doc import first_name
+from training.examples import locate_turns, parse_record
+
+N, SEED = 160, 7
+
+
+@pytest.fixture(scope="module")
+def records() -> tuple[dict, ...]:
+    return sample(N, SEED)
+
+
+def test_same_seed_same_records() -> None:
+    a, _ = build(BuildConfig(n=24, seed=3))
+    b, _ = build(BuildConfig(n=24, seed=3))
+    c, _ = build(BuildConfig(n=24, seed=4))
+    assert a == b
+    assert [r["transcript"] for r in a] != [r["transcript"] for r in c]
+
+
+def test_every_record_places_every_item(records: tuple[dict, ...]) -> None:
+    skipped = 0
+    for n, rec in enumerate(records):
+        transcript, items, quotes = parse_record(rec, f"sample:{n}")
+        assert len(items) == len(rec["action_items"])
+        skipped += None in locate_turns(transcript.turns, quotes)
+    assert skipped == 0
+    assert len(records) >= N * 0.99
+
+
+def test_formats_sources_and_zero_item_meetings(records: tuple[dict, ...]) -> None:
+    assert {r["format"] for r in records} >= set(FORMATS) - {"dialogsum", "srt"}
+    assert any(not r["action_items"] for r in records)
+    assert all(
+        re.match(r"^(handwritten:hw-\d+:\d+|synthetic:(dialog|ami):[\w-]+)$", r["source"]) for r in records
+    )
+    assert any(r["source"].startswith("synthetic:ami") for r in records)
+    assert any(r["words"] >= 2000 for r in records)
+
+
+def _owner_ok(rec: dict, owner: str) -> bool:
+    transcript, _, _ = parse_record(rec, "x")
+    labels = {s.casefold() for s in transcript.speakers} | {
+        first_name(s).casefold() for s in transcript.speakers
+    }
+    if owner.casefold() in labels:
+        return True
+    # Otherwise the owner must be named in the text (notes, DialogSum, a silent attendee).
+    return re.search(rf"(?<!\w){re.escape(owner)}(?!\w)", rec["transcript"], re.I) is not None
+
+
+def test_owners_are_speakers_or_named(records: tuple[dict, ...]) -> None:
+    bad = [
+        (r["id"], it["owner"])
+        for r in records
+        for it in r["action_items"]
+        if it["owner"] is not None and not _owner_ok(r, it["owner"])
+    ]
+    assert not bad
+
+
+def test_deadlines_are_quoted_from_the_transcript(records: tuple[dict, ...]) -> None:
+    for rec in records:
+        transcript, _, _ = parse_record(rec, "x")
+        said = " ".join(t.text for t in transcript.turns)
+        for it in rec["action_items"]:
+            if it["deadline"]:
+                assert it["deadline"] in said, it
+
+
+@pytest.mark.parametrize(("n", "seeds"), [(6000, 62), (6000, 200), (100, 0)])
+def test_plan_shares(n: int, seeds: int) -> None:
+    jobs = plan(BuildConfig(n=n), seeds)
+    kinds = [k for k, _, _ in jobs]
+    assert len(jobs) == n
+    assert kinds.count("ami") == round(n * 0.1)
+    if seeds:
+        assert kinds.count("hw") <= seeds * 40
+        assert kinds.count("hw") >= min(0.4 * n, seeds * 40)
+
+
+def test_bad_n_is_a_clear_error(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["--out", str(tmp_path / "x.jsonl"), "--n", "0"])
+    assert result.exit_code != 0
+    assert "n must be at least 1" in result.output
+
+
+def test_cli_writes_jsonl_and_stats(tmp_path) -> None:
+    out = tmp_path / "d" / "train.jsonl"
+    result = CliRunner().invoke(
+        main, ["--out", str(out), "--n", "12", "--seed", "2", "--workers", "1", "--stats"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == 12
+    assert "formats:" in result.output and "items per meeting:" in result.output
