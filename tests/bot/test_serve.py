@@ -70,6 +70,7 @@ def socket_bot(slack, ws, db_url):
         return services
 
     yield start
+    ws.stop()  # server side first: the client's own close handshake waits ~3 s for a reply
     for handler, services in handlers:
         handler.close()
         services.close()
