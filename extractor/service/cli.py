@@ -45,6 +45,7 @@ def api(
 
     Example:
 
+    \b
         actionbot api --port 8080 &
         curl -s localhost:8080/v1/extract -H 'content-type: application/json' \\
              -d '{"text": "Dana: Lee, send the deck?\\nLee: Sure, by Friday.", "meeting_date": "2025-03-10"}'
