@@ -14,6 +14,7 @@ from bot.recovery import Sweeper
 from bot.settings import BotSettings
 from bot.store import Store
 from bot.tickets import IssueTracker, StoreKeys
+from extractor.errors import ExtractionError
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ def model_factory():
 )
 def serve(port: int, host: str, preload: bool) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --port with
-    request signatures checked against SLACK_SIGNING_SECRET. Settings come from the environment
-    (.env); see .env.example.
+    request signatures checked against SLACK_SIGNING_SECRET. With EXTRACTOR_URL set, transcripts go
+    to that extraction service and no model is loaded here. Settings come from the environment
+    (.env); see .env.example and docs/slack.md.
 
     Example:
 
@@ -89,10 +91,15 @@ def serve(port: int, host: str, preload: bool) -> None:
         click.echo(
             "… using the extraction service" if settings.extractor_url else "… loading the model", err=True
         )
-        services.runner.prepare()
+        try:
+            services.runner.prepare()
+        except ExtractionError as exc:
+            services.close()
+            raise click.ClickException(f"loading the model failed: {exc}") from exc
     try:
         app = build_app(settings, services=services)
     except ValueError as exc:
+        services.close()
         raise click.ClickException(str(exc)) from exc
     # Placeholders of extractions a previous run never finished get an "ask again" note.
     sweeper = Sweeper(services, app.client, interval_s=min(60.0, settings.stale_claim_s / 2)).start()

@@ -358,3 +358,23 @@ def test_serve_refuses_a_token_slack_rejects(slack, monkeypatch, tmp_path):
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(serve, ["--port", "0"])
     assert result.exit_code == 1 and "auth.test failed (invalid_auth)" in result.output
+
+
+def test_serve_reports_a_model_that_fails_to_load(monkeypatch, tmp_path):
+    from bot import cli
+    from extractor.errors import ModelLoadError
+
+    def broken():
+        raise ModelLoadError("adapter adapters/missing not found; run `actionbot models`")
+
+    monkeypatch.setattr(cli, "model_factory", broken)
+    for name, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "s",
+        "ACTIONBOT_DB_URL": f"sqlite:///{tmp_path / 'm.db'}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(serve, [])
+    assert result.exit_code == 1
+    assert "loading the model failed: adapter adapters/missing not found" in result.output
+    assert "Traceback" not in result.output
