@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import mock_slack
@@ -19,20 +20,14 @@ from extractor.model import FakeExtractor
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    """No real Slack/Jira settings leak in from the shell."""
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_APP_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_API_URL",
-        "ACTIONBOT_DB_URL",
-        "SLACK_CLIENT_ID",
-        "SLACK_CLIENT_SECRET",
-        "JIRA_URL",
-        "DEBUG",
-        "LOG_LEVEL",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    """No real Slack/Jira/extractor settings leak in from the shell."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "ACTIONBOT_", "JIRA_", "EXTRACTOR_")) or name in {
+            "DEBUG",
+            "LOG_LEVEL",
+            "PORT",
+        }:
+            monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
