@@ -21,12 +21,11 @@ from extractor.model import FakeExtractor
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     """No real Slack/Jira/extractor settings leak in from the shell."""
+    prefixes = ("SLACK_", "ACTIONBOT_", "JIRA_", "EXTRACTOR_")
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "ACTIONBOT_", "JIRA_", "EXTRACTOR_")) or name in {
-            "DEBUG",
-            "LOG_LEVEL",
-            "PORT",
-        }:
+        if name.startswith("ACTIONBOT_TEST_"):
+            continue  # test infrastructure (e.g. ACTIONBOT_TEST_PG_URL), not bot settings
+        if name.startswith(prefixes) or name in {"DEBUG", "LOG_LEVEL", "PORT"}:
             monkeypatch.delenv(name, raising=False)
 
 
