@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 
 # Below this share of the vocabulary, logits are computed only for the allowed tokens.
 SPARSE_HEAD_SHARE = 0.25
-_TURN_TAIL = re.compile(rb'\{"turn": (\d*)$')
-_LEAD_DIGITS = re.compile(rb"^\d+")
+GRAMMAR_CACHE_VERSION = 3  # bump when the grammar built from a schema changes
+_TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
+_BOUNDED_CHARS = r'_characters ::= (([^\"\\\r\n]))'
+_BOUNDED_CHARS_ESCAPED = (r'_characters ::= (([^\0-\x1f\"\\\r\n]) | ("\\" (([\"\\/bfnrt]) | '
+                          r'("u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]))))')
 
 
 @dataclass
@@ -51,7 +54,7 @@ class GrammarStore:
         self.dir = Path(cache_dir) / "grammars" if cache_dir else None
         vocab = tokenizer.get_vocab()
         digest = hashlib.sha256(json.dumps(sorted(vocab.items()), ensure_ascii=False).encode())
-        digest.update(f"{vocab_size}|{stop_ids}|{importlib.metadata.version('xgrammar')}".encode())
+        digest.update(f"{vocab_size}|{stop_ids}|{importlib.metadata.version('xgrammar')}|{GRAMMAR_CACHE_VERSION}".encode())
         self.key = digest.hexdigest()[:16]
         self.info = self._load_info(tokenizer, vocab_size, stop_ids)
         self.compiler = xgr.GrammarCompiler(self.info, max_threads=max(1, torch.get_num_threads()))
@@ -95,8 +98,12 @@ class GrammarStore:
                 logger.warning("ignoring unreadable grammar cache %s (%s)", path, exc)
         # Exactly render_target's layout: no free whitespace, json.dumps separators, schema key order.
         # https://xgrammar.mlc.ai/docs/api/python/compiler.html
-        compiled = self.compiler.compile_json_schema(
-            schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True, any_order=False)
+        grammar = xgr.Grammar.from_json_schema(
+            schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True)
+        # xgrammar 0.2.8 drops escapes from length-bounded strings (a task with a quote could not be
+        # written) and lets raw control characters in (json.loads refuses them): fix those rules.
+        ebnf = str(grammar).replace(_BOUNDED_CHARS, _BOUNDED_CHARS_ESCAPED)
+        compiled = self.compiler.compile_grammar(ebnf)
         _write(path, compiled.serialize_json())
         return compiled
 
@@ -130,8 +137,7 @@ class ConstrainedDecoder:
         self._drafts: dict[str, list[int]] = {}
         vocab = self.grammars.info.decoded_vocab
         self._token_bytes: list[bytes] = list(vocab) + [b""] * max(0, self.vocab_size - len(vocab))
-        self._digit_tokens = [(i, int(m.group())) for i, b in enumerate(self._token_bytes)
-                              if (m := _LEAD_DIGITS.match(b)) and len(m.group()) < 12]
+        self._digit_tokens = [(i, b) for i, b in enumerate(self._token_bytes) if any(48 <= c <= 57 for c in b)]
 
     # -- public API -------------------------------------------------------------------------
 
@@ -258,14 +264,16 @@ class ConstrainedDecoder:
         return int(logits.argmax())
 
     def _limit_turn(self, row: _Row, bitmask: torch.Tensor) -> None:
-        """Forbid digits that would push the "turn" number past the chunk's last turn (the grammar
-        leaves it unbounded so one compiled grammar serves every chunk)."""
-        m = _TURN_TAIL.search(bytes(row.text[-24:]))
-        if not m:
+        """Forbid tokens that would push the "turn" number past the chunk's last turn (the grammar
+        leaves it unbounded so that one compiled grammar serves every chunk)."""
+        tail = bytes(row.text[-24:])
+        start = tail.rfind(b'{"turn"')
+        if start < 0 or b"," in tail[start:]:
             return
-        prefix = m.group(1).decode()
-        for tok, lead in self._digit_tokens:
-            if int(prefix + str(lead)) > row.max_turn:  # type: ignore[operator]
+        head = tail[start:]
+        for tok, piece in self._digit_tokens:
+            m = _TURN_VALUE.match(head + piece)
+            if m and int(m.group(1)) > row.max_turn:  # type: ignore[operator]
                 word, bit = divmod(tok, 32)
                 value = int(bitmask[0, word]) & 0xFFFFFFFF & ~(1 << bit)
                 bitmask[0, word] = value - (1 << 32) if value >= 1 << 31 else value

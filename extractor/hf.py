@@ -94,6 +94,7 @@ class HFExtractor:
 
     def __init__(self, config: ModelConfig, progress: weights.Progress | None = None):
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from extractor.decoding import ConstrainedDecoder
@@ -122,7 +123,7 @@ class HFExtractor:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
             model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
             raise ModelLoadError(f"could not load the base model from {base_dir} ({exc}); delete that folder and run "
                                  f"`actionbot models fetch {config.base}` to rebuild it") from exc
         if not getattr(self.tokenizer, "chat_template", None):

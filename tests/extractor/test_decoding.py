@@ -1,0 +1,159 @@
+"""Constrained decoding on tiny random models of four architectures with a real BPE tokenizer."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+import torch
+import xgrammar as xgr
+
+from extractor.decoding import (
+    ConstrainedDecoder,
+    GrammarStore,
+    close_json,
+    generate_unconstrained,
+    stop_token_ids,
+)
+from extractor.prompt import build_messages, render_prompt
+from extractor.schema import ModelItem, output_json_schema, parse_items, render_target
+from tests.extractor.tiny_models import ARCHS, TURNS, tiny_model, tiny_tokenizer
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # Tiny models are dominated by thread hand-offs; one thread is faster and deterministic.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def grammar_dir(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("grammars")
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, Any]:
+    tok = tiny_tokenizer()
+    # Three spare rows in the LM head, like Phi-3's padded vocabulary.
+    return {arch: tiny_model(arch, len(tok) + 3) for arch in ARCHS}
+
+
+def _prompt(turns=TURNS) -> str:
+    return render_prompt(tiny_tokenizer(), build_messages(turns))
+
+
+def _with_items(n: int, max_turn: int = 3) -> dict[str, Any]:
+    """Our schema, but demanding at least `n` items so random models write some."""
+    schema = copy.deepcopy(output_json_schema(max_turn=max_turn))
+    schema["properties"]["action_items"]["minItems"] = n
+    return schema
+
+
+ITEMS = [
+    ModelItem(turn=0, owner="Alex", task="Send the Q3 numbers", deadline="by Friday", priority="high"),
+    ModelItem(turn=12, owner="José", task='Fix the "login" bug \\ now', deadline=None, priority="low"),
+    ModelItem(turn=3, task="Book the room 🎉"),
+]
+
+
+@pytest.mark.parametrize("items", [[], ITEMS[:1], ITEMS])
+def test_grammar_accepts_render_target_token_by_token(items, grammar_dir):
+    tok = tiny_tokenizer()
+    store = GrammarStore(tok, len(tok), stop_token_ids(tok), grammar_dir)
+    grammar, max_turn = store.get(output_json_schema(max_turn=40))
+    assert max_turn == 40
+    matcher = xgr.GrammarMatcher(grammar)
+    for token in tok.encode(render_target(items), add_special_tokens=False):
+        assert matcher.accept_token(token), tok.decode([token])
+    assert matcher.is_completed()
+
+
+@pytest.mark.parametrize("text", ['{"action_items":[]}', '{"action_items": [{"turn": 1, "owner": "A", "task": "Do it", '
+                                  '"deadline": null, "priority": null}] }', '{"action_items": [{"owner": "A", "turn": 1'])
+def test_grammar_rejects_other_layouts(text, grammar_dir):
+    tok = tiny_tokenizer()
+    store = GrammarStore(tok, len(tok), stop_token_ids(tok), grammar_dir)
+    matcher = xgr.GrammarMatcher(store.get(output_json_schema())[0])
+    assert not (matcher.accept_string(text) and matcher.is_completed())
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_constrained_output_parses(arch, batch_size, models, grammar_dir):
+    decoder = ConstrainedDecoder(models[arch], tiny_tokenizer(), cache_dir=grammar_dir)
+    prompts = [_prompt(), _prompt(TURNS[:2]), _prompt(TURNS[1:])]
+    schemas = [_with_items(1), output_json_schema(max_turn=1), output_json_schema(max_turn=3)]
+    outs = decoder.generate(prompts, schemas, max_new_tokens=160, batch_size=batch_size)
+    assert len(outs) == 3
+    for out, limit in zip(outs, (3, 1, 3), strict=True):
+        items = parse_items(out)
+        assert all(it.turn <= limit for it in items), out
+    assert parse_items(outs[0])  # minItems=1 forces at least one item
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_batched_rows_equal_single_rows(arch, models, grammar_dir):
+    decoder = ConstrainedDecoder(models[arch], tiny_tokenizer(), cache_dir=grammar_dir, jump_forward=False)
+    prompts = [_prompt(), _prompt(TURNS[:2]), _prompt(TURNS[2:])]
+    schemas = [_with_items(2)] * 3
+    batched = decoder.generate(prompts, schemas, max_new_tokens=80, batch_size=3)
+    single = decoder.generate(prompts, schemas, max_new_tokens=80, batch_size=1)
+    assert batched == single
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("min_items", [0, 2])
+def test_jump_forward_keeps_greedy_text(arch, min_items, models, grammar_dir):
+    tok = tiny_tokenizer()
+    plain = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, jump_forward=False)
+    jump = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, jump_forward=True)
+    schema = _with_items(min_items)
+    # 200 tokens run past gemma3's 32-token sliding window, so drafts are cropped there too.
+    want = plain.generate([_prompt()], [schema], max_new_tokens=200)
+    assert jump.generate([_prompt()], [schema], max_new_tokens=200) == want
+    parse_items(want[0])
+
+
+@pytest.mark.parametrize("forced", [', "owner": ', '", "deadline": ', '{"action_items": [{"turn": '])
+def test_drafts_round_trip_or_are_dropped(forced, models, grammar_dir):
+    tok = tiny_tokenizer()
+    decoder = ConstrainedDecoder(models["llama"], tok, cache_dir=grammar_dir)
+    draft = decoder._draft(forced)
+    assert tok.decode(draft) == forced
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+@pytest.mark.parametrize("budget", [16, 40, 75])
+def test_cut_off_output_is_still_valid_json(arch, budget, models, grammar_dir, caplog):
+    decoder = ConstrainedDecoder(models[arch], tiny_tokenizer(), cache_dir=grammar_dir)
+    out = decoder.generate([_prompt()], [_with_items(3)], max_new_tokens=budget)[0]
+    items = parse_items(out)
+    assert len(items) < 3
+    assert "still open" in caplog.text
+
+
+@pytest.mark.parametrize("text,count", [
+    ('{"action_items": [{"turn": 1, "owner": null, "task": "Do it", "deadline": null, "priority": null}, {"tu', 1),
+    ('{"action_items": [{"turn": 1, "owner": null, "task": "Do', 0),
+    ('{"action_items": []}', 0),
+])
+def test_close_json(text, count):
+    closed = close_json(text)
+    assert len(parse_items(closed)) == count
+    json.loads(closed)
+
+
+def test_generate_unconstrained_returns_text(models):
+    tok = tiny_tokenizer()
+    outs = generate_unconstrained(models["llama"], tok, [_prompt(), _prompt(TURNS[:1])], max_new_tokens=8)
+    assert len(outs) == 2 and all(isinstance(o, str) for o in outs)
+
+
+def test_stop_tokens_include_end_of_turn():
+    tok = tiny_tokenizer()
+    assert stop_token_ids(tok) == [tok.eos_token_id, tok.convert_tokens_to_ids("<end_of_turn>")]
