@@ -31,4 +31,6 @@ def test_the_documented_values_build_valid_settings():
     values = {k: v for k, v in dotenv_values(ROOT / "docs" / "env.bot").items() if v is not None}
     settings = BotSettings.from_env(values)
     assert not settings.socket_mode and settings.extractor_url is None
-    assert settings.max_file_bytes == 5 * 1024 * 1024 and settings.file_hosts == frozenset({"files.slack.com"})
+    assert settings.max_file_bytes == 5 * 1024 * 1024 and settings.file_hosts == frozenset(
+        {"files.slack.com"}
+    )
