@@ -71,7 +71,7 @@ class Ctx:
             self.absent = [n for n in self.rng.sample(self.pools.names["first"], 12) if n not in present]
         return self.rng.choice(self.absent)
 
-    def deadline(self, rate: float = 0.55) -> str | None:
+    def deadline(self, rate: float = 0.42) -> str | None:
         """A deadline phrase, or None (most spoken tasks have none)."""
         if self.rng.random() >= rate:
             return None

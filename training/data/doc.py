@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Words that make a speaker label a role ("Project Manager", "City Clerk"), not a person's name.
 ROLE_WORDS = frozenset(
     "manager expert designer director clerk speaker chair secretary treasurer coordinator host "
-    "moderator interviewer candidate customer agent lead officer analyst".split()
+    "moderator interviewer candidate customer agent lead officer analyst developer engineer "
+    "representative rep supervisor administrator nurse physician technician".split()
 )
 TITLES = frozenset("dr. dr prof. prof rev. mr. ms. mrs. chef coach capt. sgt.".split())
 _GENERIC = re.compile(r"^(speaker|person|participant|guest)\s*\d+$", re.I)
@@ -85,6 +86,16 @@ class Doc:
         self.lines.append(Line(speaker, " ".join(text.split())))
         self.words_said += len(text.split())
         return len(self.lines) - 1
+
+    def copy(self) -> Doc:
+        """A copy whose lines and items can be changed without touching this one."""
+        return replace(
+            self,
+            speakers=[replace(sp) for sp in self.speakers],
+            lines=[replace(ln) for ln in self.lines],
+            items=[replace(it) for it in self.items],
+            acts=list(self.acts),
+        )
 
     def fresh_reply(self, options: tuple[str, ...] | list[str], rng: random.Random) -> str:
         """A reply not already said word for word (an item's evidence must be found on its own turn)."""

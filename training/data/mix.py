@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 from collections.abc import Callable
@@ -27,7 +26,7 @@ FORMAT_WEIGHTS = {
     "slack": 12,
     "notes": 10,
 }
-ATTEMPTS = 4
+ATTEMPTS = 6
 
 
 def pick_format(doc: Doc, rng: random.Random) -> str:
@@ -42,7 +41,7 @@ def pick_format(doc: Doc, rng: random.Random) -> str:
 
 def render_record(doc: Doc, fmt: str, rng: random.Random, pools: Pools, rid: str) -> dict[str, Any]:
     """One rendering of `doc` as `fmt`; RenderRejected if it does not read back."""
-    doc = copy.deepcopy(doc)
+    doc = doc.copy()
     if fmt == "notes":
         notes = minutes(doc, rng, pools)
         gap = "\n\n" if rng.random() < 0.3 else "\n"

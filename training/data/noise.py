@@ -75,8 +75,8 @@ def noisy_text(text: str, rng: random.Random, pools: Pools, cfg: NoiseConfig, ke
     for n, word in enumerate(words):
         start, end = pos, pos + len(word)
         pos = end + 1
-        inside = any(a < end and start < b for a, b in spans)
-        inside_next = any(a < end + 1 < b for a, b in spans)
+        inside = bool(spans) and any(a < end and start < b for a, b in spans)
+        inside_next = bool(spans) and any(a < end + 1 < b for a, b in spans)
         w = word
         if not inside and cfg.misheard_rate:
             bare = w.strip(".,!?;:")

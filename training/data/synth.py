@@ -180,10 +180,13 @@ class Composer:
         ctx, who = self.ctx, self.other()
         t1, t2, dl = ctx.task(), ctx.task(), ctx.deadline(0.5)
         v = ctx.values(t1, dl, task2=lower_first(ctx.rng.choice(t2.spoken)))
-        turn = self.say(who, ctx.line(self.acts, "multi", v, dl=bool(dl) or None))
-        # The deadline is said once, after the second task in most templates: give it to both.
+        text = ctx.line(self.acts, "multi", v, dl=bool(dl) or None)
+        turn = self.say(who, text)
+        # A deadline said before the second task belongs to the first only; after it, to both.
+        low = text.lower()
+        first_only = bool(dl) and low.find(dl.lower()) < low.find(v["task2"].lower())
         self.item(who, t1, turn, dl, None, "multi")
-        self.item(who, t2, turn, dl, None, "multi")
+        self.item(who, t2, turn, None if first_only else dl, None, "multi")
 
     def act_conditional(self, chair: int) -> None:
         ctx, who = self.ctx, self.other()
@@ -383,8 +386,9 @@ def compose(rng: random.Random, pools: Pools, key: str, long: bool = False) -> D
                     )
                 ),
             )
-    done = 0
-    while done < n_items or doc.words_said < target_words:
+    done, rounds, min_rounds = 0, 0, rng.randint(2, 6)
+    while done < n_items or doc.words_said < target_words or rounds < min_rounds:
+        rounds += 1
         c.filler(rng.randint(1, 4) if long else None)
         if rng.random() < 0.45:
             c.distractor(chair)
