@@ -56,9 +56,10 @@ Job = tuple[str, int, int]  # (kind, index, variant)
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker() -> None:
+def _init_worker(seeds: list[dict[str, Any]] | None = None) -> None:
+    # Seeds come from the parent, so that workers agree on them even if files change mid-build.
     _STATE["pools"] = Pools.load()
-    _STATE["seeds"] = load_seeds()
+    _STATE["seeds"] = seeds if seeds is not None else load_seeds()
 
 
 def plan(cfg: BuildConfig, n_seeds: int) -> list[Job]:
@@ -116,7 +117,7 @@ def build(cfg: BuildConfig, workers: int = 1) -> tuple[list[dict[str, Any]], dic
     jobs = plan(cfg, len(_STATE["seeds"]))
     chunks = [(jobs[i : i + 50], cfg.seed) for i in range(0, len(jobs), 50)]
     if workers > 1:
-        with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(_STATE["seeds"],)) as pool:
             results = [r for chunk in pool.map(_run_chunk, chunks) for r in chunk]
     else:
         results = [r for chunk in chunks for r in _run_chunk(chunk)]

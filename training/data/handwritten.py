@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from extractor.formats.base import NOT_SPEAKERS
 from training.data.doc import TITLES, Doc, Gold, Line, Speaker, first_name
 from training.data.errors import HandwrittenFormatError
 from training.data.pools import Pools
@@ -17,6 +18,7 @@ from training.data.pools import Pools
 HANDWRITTEN_DIR = Path(__file__).with_name("handwritten")
 # Pool names that are also everyday words: never rewritten inside text (a sentence can start "Will").
 WORDLIKE = frozenset("Will May Hope Grace Rob Pat June Joy Faith Mark Bill Art Sky Rose Ola Ren".split())
+_PREFIX = {"chair": "Board", "host": "Show", "facilitator": "Lead", "scribe": "Team", "organizer": "Lead"}
 _KEYS = ("seed_id", "meeting_date", "speakers", "turns", "action_items")
 
 
@@ -62,6 +64,9 @@ def seed_doc(rec: dict[str, Any]) -> Doc:
 
 
 def _speaker(label: str) -> Speaker:
+    if label.lower() in NOT_SPEAKERS:
+        # The transcript parsers read "Chair:" as a heading, not a person; say "Board Chair".
+        label = f"{_PREFIX.get(label.lower(), 'Group')} {label}"
     sp = Speaker(label)
     if not sp.is_role:
         words = re.sub(r"\(.*?\)", "", label).split()
@@ -74,7 +79,7 @@ def _speaker(label: str) -> Speaker:
 def _owner(owner: str | None, speakers: list[Speaker]) -> int | str | None:
     if owner is None:
         return None
-    hits = [i for i, s in enumerate(speakers) if owner in (s.label, s.first)]
+    hits = [i for i, s in enumerate(speakers) if owner in (s.label, s.first, s.label.split(" ", 1)[-1])]
     return hits[0] if len(hits) == 1 else owner
 
 

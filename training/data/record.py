@@ -91,12 +91,7 @@ def to_record(doc: Doc, fmt: str, raw: str, shown: list[str], rid: str) -> dict[
         pos = [k for k, _ in said]
     shown_names = [display_name(s) for s in shown]
     items = sorted(doc.items, key=lambda it: it.turn)
-    turns = [pos[it.turn] for it in items]
-    quotes = [_evidence(tr.turns[k].text, it.task, it.deadline) for k, it in zip(turns, items, strict=True)]
-    if locate_turns(tr.turns, quotes) != turns:
-        quotes = [tr.turns[k].text for k in turns]
-        if locate_turns(tr.turns, quotes) != turns:
-            raise RenderRejected("evidence:ambiguous")
+    turns, quotes = _place(tr, items, pos)
     full = "\n".join(t.text for t in tr.turns)
     out = []
     for it, k, quote in zip(items, turns, quotes, strict=True):
@@ -126,6 +121,27 @@ def to_record(doc: Doc, fmt: str, raw: str, shown: list[str], rid: str) -> dict[
         "kind": doc.kind,
         "words": tr.word_count(),
     }
+
+
+def _place(tr: Transcript, items: list, pos: list[int]) -> tuple[list[int], list[str]]:
+    """Turn and evidence quote per item, placed as training/examples.py will place them. A quote
+    said earlier too ("Okay.") cannot be placed; then the item moves to the turn just before
+    (the request it answers), as long as that turn is after the previous item."""
+    turns: list[int] = []
+    quotes: list[str] = []
+    for it in items:
+        k = pos[it.turn]
+        options = [(k, _evidence(tr.turns[k].text, it.task, it.deadline)), (k, tr.turns[k].text)]
+        floor = turns[-1] if turns else 0
+        options += [(j, tr.turns[j].text) for j in (k - 1, k - 2) if j >= floor and tr.turns[j].speaker]
+        for turn, quote in options:
+            if locate_turns(tr.turns, [*quotes, quote])[-1] == turn:
+                turns.append(turn)
+                quotes.append(quote)
+                break
+        else:
+            raise RenderRejected("evidence:ambiguous")
+    return turns, quotes
 
 
 def _notes_positions(doc: Doc, tr: Transcript) -> list[int]:
