@@ -59,7 +59,17 @@ def minutes(doc: Doc, rng: random.Random, pools: Pools) -> Doc:
         for i, ln in enumerate(doc.lines)
         if i not in item_turns and ln.speaker is not None
     ]
-    talk = [s for s in talk if 5 <= len(s.split()) <= 22 and not _COMMIT.search(s) and "?" not in s]
+    # Keep bullets that cannot be read as a task: no commitments, questions or names (recaps).
+    firsts = [re.escape(sp.first) for sp in doc.speakers if sp.first]
+    names = re.compile(r"\b(" + "|".join(firsts) + r")\b") if firsts else None
+    talk = [
+        s
+        for s in talk
+        if 5 <= len(s.split()) <= 22
+        and not _COMMIT.search(s)
+        and "?" not in s
+        and not (names and names.search(s))
+    ]
     if talk:
         out.say(None, rng.choice(("## Discussion", "Discussion:", "**Notes**", "Notes")))
         for s in rng.sample(talk, min(len(talk), rng.randint(2, 7))):

@@ -47,7 +47,7 @@ def render_record(doc: Doc, fmt: str, rng: random.Random, pools: Pools, rid: str
         gap = "\n\n" if rng.random() < 0.3 else "\n"
         raw = gap.join(ln.text for ln in notes.lines) + "\n"
         return to_record(notes, "notes", raw, [sp.label for sp in doc.speakers], rid)
-    add_noise(doc, rng, pools, NoiseConfig.sample(rng) if doc.kind != "ami" else NoiseConfig.sample(rng))
+    add_noise(doc, rng, pools, NoiseConfig.sample_ami(rng) if doc.kind == "ami" else NoiseConfig.sample(rng))
     doc.merge_runs()
     shown = labels(doc, fmt, rng)
     return to_record(doc, fmt, render(doc, fmt, rng, shown), shown, rid)

@@ -34,6 +34,16 @@ class NoiseConfig:
             return cls(0.02, 0.01, 0.15, 0.01, 0.1, asr_case=rng.random() < 0.15)
         return cls(0.06, 0.03, 0.35, 0.04, 0.3, asr_case=rng.random() < 0.6)
 
+    @classmethod
+    def sample_ami(cls, rng: random.Random) -> NoiseConfig:
+        """Design-team recordings: mostly ASR output, often lower-case and unpunctuated."""
+        r = rng.random()
+        if r < 0.25:
+            return cls()
+        if r < 0.55:
+            return cls(0.02, 0.01, 0.2, 0.01, 0.1, asr_case=rng.random() < 0.4)
+        return cls(0.05, 0.03, 0.35, 0.03, 0.2, asr_case=rng.random() < 0.75)
+
     @property
     def active(self) -> bool:
         """True if this config changes anything."""
