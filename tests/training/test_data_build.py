@@ -34,6 +34,10 @@ def test_same_seed_same_records() -> None:
     assert [r["transcript"] for r in a] != [r["transcript"] for r in c]
 
 
+def test_two_workers_build_the_same_records() -> None:
+    assert build(BuildConfig(n=12, seed=9), workers=2)[0] == build(BuildConfig(n=12, seed=9), workers=1)[0]
+
+
 def test_every_record_places_every_item(parsed: list) -> None:
     skipped = 0
     for rec, transcript, items, quotes in parsed:

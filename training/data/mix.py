@@ -46,11 +46,15 @@ def render_record(doc: Doc, fmt: str, rng: random.Random, pools: Pools, rid: str
         notes = minutes(doc, rng, pools)
         gap = "\n\n" if rng.random() < 0.3 else "\n"
         raw = gap.join(ln.text for ln in notes.lines) + "\n"
-        return to_record(notes, "notes", raw, [sp.label for sp in doc.speakers], rid)
+        rec = to_record(notes, "notes", raw, [sp.label for sp in doc.speakers], rid)
+        rec["acts"] = sorted(set(notes.acts))
+        return rec
     add_noise(doc, rng, pools, NoiseConfig.sample_ami(rng) if doc.kind == "ami" else NoiseConfig.sample(rng))
     doc.merge_runs()
     shown = labels(doc, fmt, rng)
-    return to_record(doc, fmt, render(doc, fmt, rng, shown), shown, rid)
+    rec = to_record(doc, fmt, render(doc, fmt, rng, shown), shown, rid)
+    rec["acts"] = sorted(set(doc.acts))
+    return rec
 
 
 def make_record(
@@ -76,6 +80,5 @@ def make_record(
             rejects.add(f"{chosen}/{exc}")
             logger.debug("%s attempt %d rejected as %s: %s", key, attempt, chosen, exc)
             continue
-        rec["acts"] = sorted(set(doc.acts))
         return rec
     return None
