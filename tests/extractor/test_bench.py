@@ -184,3 +184,65 @@ def test_cli_custom_sweep_and_limit(cli_env: Path) -> None:
     report = json.loads(out.read_text())
     assert report["dev"]["constrained"]["n"] == 2
     assert set(report["throughput"]["unconstrained"]) == {"1", "4"}
+
+
+def save_tiny_model(directory: Path) -> Path:
+    """A 2-layer random Llama with a byte-level BPE tokenizer trained on text written here."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<pad>", "<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator([synthetic_transcript(300, seed=1), ANSWER], trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(fast),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    AutoModelForCausalLM.from_config(config).save_pretrained(directory)
+    fast.save_pretrained(directory)
+    return directory
+
+
+@pytest.mark.slow
+def test_cli_small_with_a_tiny_model_directory(tmp_path: Path) -> None:
+    model_dir = save_tiny_model(tmp_path / "tiny")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(r) + "\n" for r in rows(3)), encoding="utf-8")
+    out = tmp_path / "bench.json"
+    args = [
+        "--small",
+        "--dev",
+        str(dev),
+        "--model",
+        str(model_dir),
+        "--adapter",
+        "none",
+        "--device",
+        "cpu",
+        "-o",
+        str(out),
+    ]
+    env = {"ACTIONBOT_MAX_NEW_TOKENS": "48", "ACTIONBOT_CACHE_DIR": str(tmp_path / "cache")}
+    result = CliRunner().invoke(bench_mod.bench, args, env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert set(report["dev"]) == {"constrained", "unconstrained", "ratio"}
+    assert report["dev"]["constrained"]["valid_json"] == 1.0  # the grammar closes the JSON even for noise
+    assert report["load"]["warm_s"] > 0
