@@ -11,9 +11,15 @@ from dataclasses import dataclass, field, replace
 ROLE_WORDS = frozenset(
     "manager expert designer director clerk speaker chair secretary treasurer coordinator host "
     "moderator interviewer candidate customer agent lead officer analyst developer engineer "
-    "representative rep supervisor administrator nurse physician technician".split()
+    "representative rep supervisor administrator nurse physician technician member treasurer "
+    "president principal teacher consultant owner researcher scientist producer editor writer architect "
+    "planner specialist advisor adviser counsel assistant intern accountant controller strategist "
+    "copywriter photographer dispatcher foreman superintendent inspector pharmacist therapist".split()
 )
-TITLES = frozenset("dr. dr prof. prof rev. mr. ms. mrs. chef coach capt. sgt.".split())
+TITLES = frozenset(
+    "dr. dr prof. prof rev. mr. ms. mrs. mx. chef coach capt. sgt. det. judge nurse councilmember "
+    "councillor councilwoman councilman senator mayor officer sister brother father pastor imam rabbi".split()
+)
 _GENERIC = re.compile(r"^(speaker|person|participant|guest)\s*\d+$", re.I)
 
 
@@ -28,8 +34,9 @@ class Speaker:
     @property
     def is_role(self) -> bool:
         """True for role labels (AMI-style) and generic labels (Speaker 2): owners use the label."""
-        words = self.label.lower().split()
-        return bool(_GENERIC.match(self.label)) or any(w in ROLE_WORDS for w in words)
+        # Roles end in a role word ("QA Engineer", "Board Chair"); "Nurse Joy Reyes" is a person.
+        words = re.sub(r"\(.*?\)", "", self.label).lower().split()
+        return bool(_GENERIC.match(self.label)) or bool(words and words[-1] in ROLE_WORDS)
 
     @property
     def owner(self) -> str:
