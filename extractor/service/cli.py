@@ -57,7 +57,12 @@ def api(
 
     try:
         settings = ApiSettings.from_env(os.environ)
-        overrides: dict[str, Any] = {"host": host, "port": port, "queue_size": queue_size, "batch_wait_ms": batch_wait_ms}
+        overrides: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "queue_size": queue_size,
+            "batch_wait_ms": batch_wait_ms,
+        }
         settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
