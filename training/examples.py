@@ -198,6 +198,13 @@ def read_jsonl(
         stats.files.append({"path": str(path), "records": lines, "sha256": digest.hexdigest()})
 
 
+def source_family(source: str) -> str:
+    """'handwritten:hw-108:11' -> 'handwritten', 'synthetic:ami:ami-7' -> 'synthetic:ami': the
+    provenance summary counts families, not one entry per meeting."""
+    head, _, rest = source.partition(":")
+    return head if head == "handwritten" or not rest else f"{head}:{rest.split(':')[0]}"
+
+
 def build_examples(
     paths: Sequence[str | Path], counter: TokenCounter, *, skip_bad: bool = False
 ) -> tuple[list[Example], DataStats]:
@@ -225,7 +232,7 @@ def build_examples(
         found = record_examples(transcript, placed, counter, str(record["id"]))
         stats.records += 1
         stats.items += len(placed)
-        stats.sources[str(record.get("source") or "unknown")] += 1
+        stats.sources[source_family(str(record.get("source") or "unknown"))] += 1
         stats.formats[transcript.format] += 1
         stats.examples += len(found)
         stats.empty_examples += sum(not ex.items for ex in found)

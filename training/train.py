@@ -26,11 +26,13 @@ from extractor.schema import PROMPT_FORMAT_VERSION
 from training import checkpoints as ckpt
 from training.batching import BatchStream, answer_loss_inputs, collate
 from training.config import TrainConfig
-from training.errors import CheckpointError, DataError
+from training.errors import CheckpointError, DataError, TrainingError
 from training.examples import DataStats, Example, TokenCounter, build_examples, tokenize_all
 from training.modeling import Progress, base_id, load_model, load_tokenizer, pick_device, resolve_base_path
 
 logger = logging.getLogger(__name__)
+
+MAX_NONFINITE_RUN = 20  # consecutive skipped updates before a run is declared diverged
 
 Rows = list[dict[str, list[int]]]
 # Settings a resumed run must share with the checkpoint it continues.
@@ -139,6 +141,7 @@ class LoraTrainer:
         self.eval_loss: float | None = None
         self.stopped_by = ""
         self.seconds = 0.0
+        self.nonfinite_steps, self.nonfinite_run = 0, 0
         # Called after every optimizer step with (step, loss); tests use it to interrupt a run.
         self.on_step: Callable[[int, float], None] | None = None
 
@@ -246,16 +249,33 @@ class LoraTrainer:
                 loss, _ = self._loss_sum(batch)
                 (loss / max(1, tokens)).backward()
                 step_loss += loss.item() / max(1, tokens)
-            if cfg.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], cfg.max_grad_norm)
-            self.optimizer.step()
+            params = self.optimizer.param_groups[0]["params"]
+            norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
+            if math.isfinite(step_loss) and bool(torch.isfinite(norm)):
+                self.optimizer.step()
+                self.nonfinite_run = 0
+            else:
+                # One overflowing batch must not turn every LoRA weight into NaN: skip its update.
+                self.nonfinite_steps += 1
+                self.nonfinite_run += 1
+                logger.warning("step %d: loss or gradient is not finite; update skipped", self.step + 1)
+                if self.nonfinite_run >= MAX_NONFINITE_RUN:
+                    raise TrainingError(
+                        f"{self.nonfinite_run} steps in a row had a non-finite loss or gradient "
+                        f"(last at step {self.step + 1}); lower lr (now {cfg.lr}) or check the data"
+                    )
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
-            window.append(step_loss)
+            if math.isfinite(step_loss):
+                window.append(step_loss)
             bar.update(1)
             elapsed = self.elapsed_before + time.perf_counter() - started
-            if cfg.logging_steps and (self.step % cfg.logging_steps == 0 or self.step == self.total_steps):
+            if (
+                window
+                and cfg.logging_steps
+                and (self.step % cfg.logging_steps == 0 or self.step == self.total_steps)
+            ):
                 self.final_loss = sum(window) / len(window)
                 entry = {
                     "step": self.step,
@@ -299,6 +319,7 @@ class LoraTrainer:
             "steps": self.step,
             "total_steps": self.total_steps,
             "stopped_by": self.stopped_by,
+            "nonfinite_steps": self.nonfinite_steps,
             "seconds": round(self.seconds, 1),
             "final_loss": self.final_loss,
             "eval_loss": self.eval_loss,
@@ -325,7 +346,9 @@ class LoraTrainer:
         # The adapter names its base by our short name, not this machine's cache path.
         self.model.peft_config["default"].base_model_name_or_path = base_id(self.cfg)
         with ckpt.atomic_dir(out) as tmp:
-            self.model.save_pretrained(tmp, save_embedding_layers=False)  # no Hub lookup; embeddings are frozen
+            self.model.save_pretrained(
+                tmp, save_embedding_layers=False
+            )  # no Hub lookup; embeddings are frozen
             (tmp / "format.json").write_text(json.dumps(fmt, indent=2) + "\n", encoding="utf-8")
             shutil.copyfile(self.log_path, tmp / ckpt.LOG_FILE)
             (tmp / "training_summary.json").write_text(

@@ -23,6 +23,7 @@ from training.examples import (
     encode_prompt,
     locate_turns,
     parse_record,
+    source_family,
     tokenize,
     tokenize_all,
 )
@@ -208,3 +209,16 @@ def test_collate_left_pads_and_keeps_the_answer_window() -> None:
     assert batch["position_ids"].tolist() == [[0, 0, 0, 1, 2], [0, 1, 2, 3, 4]]
     assert batch["keep"] == 3  # longest answer (2) + 1
     assert torch.equal(batch["labels"][1], torch.tensor([-100] * 4 + [5]))
+
+
+@pytest.mark.parametrize(
+    ("source", "family"),
+    [
+        ("handwritten:hw-108:11", "handwritten"),
+        ("synthetic:dialog:dialog-2317", "synthetic:dialog"),
+        ("synthetic:ami:long-34", "synthetic:ami"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_provenance_counts_source_families(source: str, family: str) -> None:
+    assert source_family(source) == family

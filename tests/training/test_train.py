@@ -70,7 +70,9 @@ def test_smoke_train_save_reload_generate(arch: str, tmp_path: Path, records_fil
     assert all(math.isfinite(x) and x > 0 for x in losses) and {"lr", "elapsed"} <= set(log[0])
     assert any("eval_loss" in r for r in log) and result.steps == 4
     fmt = json.loads((out / "format.json").read_text())
-    assert fmt["prompt_format_version"] == PROMPT_FORMAT_VERSION and fmt["base_model"] == base.name  # the id, not a machine path
+    assert (
+        fmt["prompt_format_version"] == PROMPT_FORMAT_VERSION and fmt["base_model"] == base.name
+    )  # the id, not a machine path
     assert fmt["train_examples"] == len(trainer.train_rows) > 0 and fmt["data"]["records"] == 12
     summary = json.loads((out / "training_summary.json").read_text())
     assert summary["steps"] == 4 and summary["device"] == "cpu" and summary["peak_memory_mb"] > 0
@@ -212,3 +214,35 @@ def test_atomic_dir_cleans_up(tmp_path: Path, error: type[BaseException]) -> Non
     with atomic_dir(target) as tmp:
         (tmp / "whole.bin").write_bytes(b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["out"] and (target / "whole.bin").is_file()
+
+
+def test_nonfinite_step_is_skipped_not_applied(tmp_path: Path, tiny_base: Path, records_file: Path) -> None:
+    trainer = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=3, save_steps=0))
+    real = trainer._loss_sum
+    calls = {"n": 0}
+
+    def poisoned(batch):
+        loss, n = real(batch)
+        calls["n"] += 1
+        return (loss * float("nan") if calls["n"] == 2 else loss), n
+
+    trainer._loss_sum = poisoned
+    trainer.train()
+    lora = [p for p in trainer.model.parameters() if p.requires_grad]
+    assert trainer.nonfinite_steps == 1 and trainer.step == 3
+    assert all(bool(torch.isfinite(p).all()) for p in lora)
+    assert trainer.summary()["nonfinite_steps"] == 1
+
+
+def test_diverged_run_stops_with_advice(
+    tmp_path: Path, tiny_base: Path, records_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from training import train as train_mod
+    from training.errors import TrainingError
+
+    monkeypatch.setattr(train_mod, "MAX_NONFINITE_RUN", 2)
+    trainer = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=5, save_steps=0))
+    real = trainer._loss_sum
+    trainer._loss_sum = lambda batch: (lambda loss, n: (loss * float("inf"), n))(*real(batch))
+    with pytest.raises(TrainingError, match="2 steps in a row.*lower lr"):
+        trainer.train()
