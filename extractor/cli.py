@@ -185,12 +185,16 @@ def eval_cmd(gold: Path, out: Path | None, limit: int | None, ids: tuple[str, ..
     extractor = load_model(base, adapter, device)
     preds: list[dict[str, Any]] = []
     started = time.perf_counter()
-    with click.progressbar(length=len(rows), label="extracting", file=sys.stderr) as bar:
+    # Predictions are written as they come, so a long run that is stopped keeps what it did.
+    with out.open("w", encoding="utf-8") as fh, click.progressbar(
+        length=len(rows), label="extracting", file=sys.stderr
+    ) as bar:
         for start in range(0, len(rows), max(1, batch)):
-            group = rows[start : start + max(1, batch)]
-            preds.extend(_predict_group(group, extractor, extract_many))
+            group = _predict_group(rows[start : start + max(1, batch)], extractor, extract_many)
+            fh.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in group)
+            fh.flush()
+            preds.extend(group)
             bar.update(len(group))
-    out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds), encoding="utf-8")
     result, _ = score.score(rows, preds)
     result["model"] = extractor.name
     result["wall_s"] = round(time.perf_counter() - started, 1)
