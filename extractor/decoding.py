@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 SPARSE_HEAD_SHARE = 0.25
 GRAMMAR_CACHE_VERSION = 3  # bump when the grammar built from a schema changes
 _TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
+_ITEM_START = b'{"turn"'
 _BOUNDED_CHARS = r'_characters ::= (([^\"\\\r\n]))'
 _BOUNDED_CHARS_ESCAPED = (r'_characters ::= (([^\0-\x1f\"\\\r\n]) | ("\\" (([\"\\/bfnrt]) | '
                           r'("u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]))))')
@@ -124,8 +125,10 @@ def _write(path: Path | None, text: str) -> None:
 class ConstrainedDecoder:
     """Schema-constrained greedy generation for one (model, tokenizer) pair."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, cache_dir: Path | None = None, jump_forward: bool = True):
+    def __init__(self, model: Any, tokenizer: Any, *, cache_dir: Path | None = None, jump_forward: bool = True,
+                 empty_penalty: float = 0.0):
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
+        self.empty_penalty = empty_penalty
         self.decoder = model.get_decoder()
         head = model.get_output_embeddings()
         self.head_weight, self.head_bias = head.weight, getattr(head, "bias", None)
@@ -138,6 +141,8 @@ class ConstrainedDecoder:
         vocab = self.grammars.info.decoded_vocab
         self._token_bytes: list[bytes] = list(vocab) + [b""] * max(0, self.vocab_size - len(vocab))
         self._digit_tokens = [(i, b) for i, b in enumerate(self._token_bytes) if any(48 <= c <= 57 for c in b)]
+        # Tokens holding "]": before the first item the grammar allows them only to close an empty list.
+        self._closers = torch.tensor([b"]" in b for b in self._token_bytes], dtype=torch.bool)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -251,15 +256,21 @@ class ConstrainedDecoder:
         allowed_ids = allowed.nonzero().flatten()
         if len(allowed_ids) == 0:
             return self.stop_ids[0]
+        penalise = self.empty_penalty > 0 and _ITEM_START not in row.text
         if len(allowed_ids) <= SPARSE_HEAD_SHARE * self.vocab_size:
             sel = allowed_ids.to(self.head_weight.device)
             logits = self.head_weight[sel] @ hidden
             if self.head_bias is not None:
                 logits = logits + self.head_bias[sel]
-            return int(allowed_ids[int(logits.float().argmax())])
+            logits = logits.float()
+            if penalise:
+                logits = logits - self.empty_penalty * self._closers[allowed_ids].to(logits.device)
+            return int(allowed_ids[int(logits.argmax())])
         logits = (self.head_weight @ hidden).float()
         if self.head_bias is not None:
             logits = logits + self.head_bias.float()
+        if penalise:
+            logits = logits - self.empty_penalty * self._closers.to(logits.device)
         logits[~allowed.to(logits.device)] = float("-inf")
         return int(logits.argmax())
 

@@ -139,7 +139,7 @@ class HFExtractor:
         version = (fmt or {}).get("adapter_version") or (adapter.name if adapter else "base")
         self.name = f"{weights.base_id(config.base)}+{version}" if adapter else f"{weights.base_id(config.base)} (few-shot)"
         self.decoder = ConstrainedDecoder(model, self.tokenizer, cache_dir=cache_dir or weights.default_cache_root(),
-                                          jump_forward=config.jump_forward)
+                                          jump_forward=config.jump_forward, empty_penalty=config.empty_penalty)
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)
 

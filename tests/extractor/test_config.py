@@ -30,6 +30,8 @@ def test_defaults():
     ({"ACTIONBOT_THREADS": ""}, "threads", None),
     ({"ACTIONBOT_CACHE_DIR": "/tmp/c"}, "cache_dir", "/tmp/c"),
     ({"ACTIONBOT_JUMP_FORWARD": "no"}, "jump_forward", False),
+    ({"ACTIONBOT_EMPTY_PENALTY": "0"}, "empty_penalty", 0.0),
+    ({"ACTIONBOT_EMPTY_PENALTY": "3.5"}, "empty_penalty", 3.5),
     ({"ACTIONBOT_OPENAI_URL": "http://127.0.0.1:8000/v1"}, "openai_url", "http://127.0.0.1:8000/v1"),
     ({"ACTIONBOT_OPENAI_MODEL": "m"}, "openai_model", "m"),
     ({"ACTIONBOT_OPENAI_API_KEY": "k"}, "openai_api_key", "k"),
@@ -49,6 +51,8 @@ def test_from_env(env, field, value):
     ({"ACTIONBOT_CONTEXT_TOKENS": "10"}, "ACTIONBOT_CONTEXT_TOKENS"),
     ({"ACTIONBOT_THREADS": "0"}, "ACTIONBOT_THREADS"),
     ({"ACTIONBOT_BASE_MODEL": ""}, "ACTIONBOT_BASE_MODEL"),
+    ({"ACTIONBOT_EMPTY_PENALTY": "high"}, "ACTIONBOT_EMPTY_PENALTY"),
+    ({"ACTIONBOT_EMPTY_PENALTY": "-1"}, "ACTIONBOT_EMPTY_PENALTY"),
 ])
 def test_bad_values_name_the_variable(env, var):
     with pytest.raises(ValueError, match=var) as info:

@@ -157,3 +157,17 @@ def test_generate_unconstrained_returns_text(models):
 def test_stop_tokens_include_end_of_turn():
     tok = tiny_tokenizer()
     assert stop_token_ids(tok) == [tok.eos_token_id, tok.convert_tokens_to_ids("<end_of_turn>")]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_empty_penalty_only_moves_the_first_decision(arch, models, grammar_dir):
+    tok = tiny_tokenizer()
+    schema = output_json_schema(max_turn=3)
+    prompts = [_prompt(), _prompt(TURNS[:2])]
+    free = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir)
+    pushed = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, empty_penalty=1e4)
+    before = free.generate(prompts, [schema] * 2, max_new_tokens=120)
+    after = pushed.generate(prompts, [schema] * 2, max_new_tokens=120)
+    for was, now in zip(before, after, strict=True):
+        # An answer that already had items is untouched; an empty one must now start an item.
+        assert now == was if parse_items(was) else now.startswith('{"action_items": [{"turn": ')
