@@ -89,6 +89,11 @@ class TrainConfig:
     device: str = _help('"auto" (CUDA when available), "cpu" or "cuda".', default="auto")
     seed: int = _help("Seed for data order, the eval split and LoRA init.", default=13)
     eval_fraction: float = _help("Fraction of meetings held out for eval loss (0 disables).", default=0.02)
+    empty_keep: float = _help(
+        "Share of training chunks without items kept (seeded; the eval split keeps all). Below 1 "
+        "counters a model that learns to answer an empty list too often.",
+        default=1.0,
+    )
     save_steps: int = _help("Checkpoint every N optimizer steps (0 disables).", default=200)
     save_total_limit: int = _help("Checkpoints kept on disk (oldest deleted first).", default=2)
     logging_steps: int = _help("Log the mean loss every N optimizer steps.", default=10)
@@ -136,6 +141,7 @@ class TrainConfig:
             "max_minutes",
             "lora_dropout",
             "eval_fraction",
+            "empty_keep",
         ):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -191,6 +197,7 @@ class TrainConfig:
             "lora_dropout": 0 <= self.lora_dropout < 1,
             "warmup_ratio": 0 <= self.warmup_ratio < 1,
             "eval_fraction": 0 <= self.eval_fraction < 0.5,
+            "empty_keep": 0 < self.empty_keep <= 1,
             "weight_decay": self.weight_decay >= 0,
             "max_grad_norm": self.max_grad_norm >= 0,
             "max_minutes": self.max_minutes is None or self.max_minutes > 0,
@@ -201,6 +208,7 @@ class TrainConfig:
             "lora_dropout": "0 <= p < 1",
             "warmup_ratio": "0 <= r < 1",
             "eval_fraction": "0 <= f < 0.5",
+            "empty_keep": "0 < share <= 1",
             "weight_decay": ">= 0",
             "max_grad_norm": ">= 0",
             "max_minutes": "> 0 or null",

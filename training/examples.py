@@ -52,6 +52,7 @@ class DataStats:
     empty_examples: int = 0
     items: int = 0
     dropped_too_long: int = 0
+    dropped_empty: int = 0  # training chunks without items left out by `empty_keep`
     sources: Counter[str] = field(default_factory=Counter)
     formats: Counter[str] = field(default_factory=Counter)
 

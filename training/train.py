@@ -49,6 +49,7 @@ FINGERPRINT_KEYS = (
     "max_seq_len",
     "group_by_length",
     "eval_fraction",
+    "empty_keep",
 )
 
 
@@ -67,12 +68,22 @@ def split_by_meeting(
     ]
 
 
+def thin_empty(examples: list[Example], keep: float, seed: int) -> tuple[list[Example], int]:
+    """Keep every chunk with items and a seeded `keep` share of those without; (kept, dropped)."""
+    if keep >= 1:
+        return examples, 0
+    rng = random.Random(seed + 1)
+    kept = [ex for ex in examples if ex.items or rng.random() < keep]
+    return kept, len(examples) - len(kept)
+
+
 def prepare_data(cfg: TrainConfig, tokenizer: Any) -> tuple[Rows, Rows, DataStats]:
     """Tokenized (train, eval) rows of the configured data, with provenance stats."""
     examples, stats = build_examples(
         cfg.data, TokenCounter(tokenizer, cfg.context_tokens), skip_bad=cfg.skip_bad
     )
     train_ex, eval_ex = split_by_meeting(examples, cfg.eval_fraction, cfg.seed)
+    train_ex, stats.dropped_empty = thin_empty(train_ex, cfg.empty_keep, cfg.seed)
     train_rows = tokenize_all(tokenizer, train_ex, cfg.max_seq_len, stats)
     eval_rows = tokenize_all(tokenizer, eval_ex, cfg.max_seq_len, stats)
     if not train_rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,32 @@ def test_diverged_run_stops_with_advice(
     trainer._loss_sum = lambda batch: (lambda loss, n: (loss * float("inf"), n))(*real(batch))
     with pytest.raises(TrainingError, match="2 steps in a row.*lower lr"):
         trainer.train()
+
+
+def test_empty_keep_thins_only_training_chunks_without_items(
+    tmp_path: Path, tiny_base: Path, tokenizer, records_file: Path
+) -> None:
+    from extractor.schema import ModelItem
+    from training.examples import Example
+    from training.train import prepare_data, thin_empty
+
+    item = (ModelItem(turn=1, owner="A", task="Do it"),)
+    examples = [Example(f"m{k}", 0, "p", "c", item if k % 3 == 0 else ()) for k in range(300)]
+    kept, dropped = thin_empty(examples, 0.25, seed=3)
+    assert [ex for ex in kept if ex.items] == [ex for ex in examples if ex.items]
+    assert dropped == 300 - len(kept) and 120 < dropped < 180  # ~75% of the 200 empty ones
+    assert thin_empty(examples, 0.25, seed=3) == (kept, dropped)  # seeded
+    assert thin_empty(examples, 1.0, seed=3) == (examples, 0)
+
+    full_cfg = tiny_cfg(tiny_base, records_file, tmp_path / "a", eval_fraction=0.25)
+    full, full_eval, full_stats = prepare_data(full_cfg, tokenizer)
+    thin, thin_eval, stats = prepare_data(replace(full_cfg, empty_keep=0.01), tokenizer)
+    assert full_stats.dropped_empty == 0 and stats.dropped_empty > 0
+    assert len(thin) == len(full) - stats.dropped_empty
+    assert thin_eval == full_eval  # held-out loss still sees empty chunks
+
+
+@pytest.mark.parametrize("value", [0, 1.5])
+def test_empty_keep_range(tmp_path: Path, records_file: Path, value: float) -> None:
+    with pytest.raises(ValueError, match="empty_keep"):
+        tiny_cfg(tmp_path / "base", records_file, tmp_path / "a", empty_keep=value)
