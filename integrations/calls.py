@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,10 +55,20 @@ class RetryPolicy:
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret value in `text` with ***."""
+    """Replace every secret value in `text` with ***, also where it appears repr-escaped."""
     for secret in secrets:
-        text = text.replace(secret, "***")
+        for form in dict.fromkeys([secret, secret.encode("unicode_escape").decode("ascii")]):
+            text = text.replace(form, "***")
     return text
+
+
+def _login_denied(exc: JIRAError) -> str | None:
+    """Why Jira refused the login outright (CAPTCHA after failed logins), from its 403 headers."""
+    headers = exc.response.headers if exc.response is not None else {}
+    reason = headers.get("X-Authentication-Denied-Reason") or ""
+    if reason or "AUTHENTICATION_DENIED" in (headers.get("X-Seraph-LoginReason") or ""):
+        return reason.split(";")[0].strip() or "AUTHENTICATION_DENIED"
+    return None
 
 
 def _jira_messages(exc: JIRAError) -> tuple[list[str], dict[str, str]]:
@@ -97,6 +108,15 @@ def from_jira_error(exc: JIRAError, what: str, where: str, auth_fix: str) -> Int
     cause = "; ".join(messages + [f"{k}: {v}" for k, v in fields.items()]) or (exc.text or "no details")
     if status == 401:
         return AuthError(f"{what}: Jira rejected the credentials", status_code=401, cause=cause, fix=auth_fix)
+    if status == 403 and (denied := _login_denied(exc)):
+        # https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/#captcha
+        return AuthError(
+            f"{what}: Jira refused the login until someone solves a CAPTCHA",
+            status_code=403,
+            cause=denied,
+            fix="log in to JIRA_URL once in a browser as the Jira user and solve the CAPTCHA (Jira shows "
+            f"one after failed logins), then {auth_fix}",
+        )
     if status == 403:
         return PermissionDeniedError(
             f"{what}: the Jira user lacks a permission",
@@ -172,8 +192,11 @@ def translated(what: str, *, where: str, auth_fix: str, secrets: list[str]) -> I
         )
     except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
         # Non-JSON bodies (a login page, a proxy), JSON of another shape, TLS or redirect loops. The
-        # traceback goes to DEBUG (these carry no request headers) so a bug of ours stays findable.
-        logger.debug("%s: unexpected answer", what, exc_info=True)
+        # traceback goes to DEBUG so a bug of ours stays findable, redacted: requests quotes a header
+        # value it refuses (InvalidHeader), and that header is Authorization.
+        logger.debug(
+            "%s: unexpected answer\n%s", what, redact("".join(traceback.format_exception(exc)), secrets)
+        )
         err = UnexpectedResponseError(
             f"{what}: unexpected answer from JIRA_URL",
             cause=type(exc).__name__,

@@ -13,13 +13,13 @@ from typing import Any
 import click
 
 from integrations.config import JiraConfig
-from integrations.errors import ConfigError, ItemFormatError
+from integrations.errors import ConfigError, ItemFormatError, StoreBusyError
 from integrations.filing import Outcome, file_entries
 from integrations.items import Entry, entries_from_json
 from integrations.jira import JiraTracker
 from integrations.outbox import SQLiteOutbox
 from integrations.payload import IssueSettings, issue_fields
-from integrations.store import SQLiteIdempotencyStore
+from integrations.store import SQLiteIdempotencyStore, exclusive
 from integrations.tracker import idempotency_key, idempotency_label
 
 store_option = click.option(
@@ -31,6 +31,8 @@ store_option = click.option(
     help="SQLite file of filed keys and kept items (env ACTIONBOT_JIRA_STORE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per item.")
+# How long a run waits for another run on the same store before giving up (it files nothing then).
+STORE_WAIT_S = 120.0
 
 
 def _load(file: str | None, item: str | None) -> Any:
@@ -92,15 +94,22 @@ def _open(store: Path) -> tuple[SQLiteIdempotencyStore, SQLiteOutbox]:
 
 
 def _file(entries: list[Entry], store: Path, as_json: bool) -> None:
-    keys, outbox = _open(store)
     try:
-        tracker = JiraTracker(JiraConfig.from_env(os.environ), store=keys)
+        config = JiraConfig.from_env(os.environ)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    keys, outbox = _open(store)
     try:
-        outcomes = file_entries(tracker, entries, outbox)
-    finally:
-        tracker.close()
+        with exclusive(
+            store, STORE_WAIT_S, lambda: click.echo(f"waiting for another run on {store}…", err=True)
+        ):
+            tracker = JiraTracker(config, store=keys)
+            try:
+                outcomes = file_entries(tracker, entries, outbox)
+            finally:
+                tracker.close()
+    except (ConfigError, StoreBusyError) as exc:  # ConfigError: an unreadable JIRA_USER_MAP_FILE
+        raise click.ClickException(str(exc)) from None
     _report(outcomes, as_json, store)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
@@ -101,6 +102,18 @@ class JiraConfig:
         ]:
             if not ok:
                 raise ConfigError(f"{name}: must be positive (timeout > 0 s, attempts >= 1, wait >= 0 s)")
+        for name, value in [("JIRA_API_TOKEN", self.api_token), ("JIRA_PAT", self.pat)]:
+            # A pasted token with a line break or a typographic character would reach requests, which
+            # fails with an encoding error naming nothing useful, or quotes the header (the token) back.
+            if value is not None and not all(33 <= ord(ch) < 127 for ch in value):
+                raise ConfigError(
+                    f"{name}: contains a space, line break or non-ASCII character; copy the token again "
+                    "(tokens are plain ASCII)"
+                )
+        if self.email is not None and (
+            "@" not in self.email or any(ch.isspace() or ord(ch) > 255 for ch in self.email)
+        ):
+            raise ConfigError("JIRA_EMAIL: set the e-mail of the Jira account, e.g. actionbot@acme.com")
         self.auth_kind()  # raises when the credentials do not fit
 
     def auth_kind(self) -> str:
@@ -130,8 +143,12 @@ class JiraConfig:
         )
 
     def secrets(self) -> list[str]:
-        """Values that must never appear in messages or logs."""
-        return [s for s in (self.api_token, self.pat) if s]
+        """Values that must never appear in messages or logs (the tokens, and the Basic header they make)."""
+        found = [s for s in (self.api_token, self.pat) if s]
+        if self.email and self.api_token:
+            pair = f"{self.email}:{self.api_token}".encode("latin-1")
+            found.append(base64.b64encode(pair).decode("ascii"))
+        return found
 
     def project_for(self, channel_id: str | None) -> str:
         """The project for a Slack channel: the per-channel mapping, else the default."""

@@ -88,5 +88,11 @@ class UnreachableError(IntegrationError):
     retryable = True
 
 
+class StoreBusyError(IntegrationError):
+    """Another process holds the CLI's store (a run filing items right now)."""
+
+    retryable = True
+
+
 class ItemFormatError(IntegrationError, ValueError):
     """An item or extraction JSON given to the CLI is not of the expected shape (names the field)."""

@@ -30,6 +30,7 @@ from integrations.tracker import (
     idempotency_label,
 )
 from integrations.tracker import idempotency_key as default_idempotency_key
+from integrations.users import exact_user, mapped_identity, mapped_user
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -252,16 +253,12 @@ class JiraTracker:
     def resolve_assignee(self, item: TrackerItem) -> TrackerUser | None:
         """Mapping file (Slack id, email, name) first, then an exact email match in Jira; never fuzzy."""
         email = item.owner_email
-        for key in (item.owner_slack_id, item.owner_email, item.owner_name):
-            if key and key.strip().casefold() in self._user_map:
-                ident = self._user_map[key.strip().casefold()]
-                if "@" in ident:  # mapped to a Jira e-mail: look that one up exactly, below
-                    email = ident
-                    break
+        ident = mapped_identity(self._user_map, item)
+        if ident is not None:
+            if "@" not in ident:
                 self.client()  # settles the deployment, which decides the id kind
-                return (
-                    TrackerUser(account_id=ident) if self._deployment == "cloud" else TrackerUser(name=ident)
-                )
+                return mapped_user(ident, self._deployment == "cloud")
+            email = ident  # mapped to a Jira e-mail: look that one up exactly
         if not email:
             return None
         try:
@@ -288,26 +285,9 @@ class JiraTracker:
                 else client.search_users(user=query.strip(), maxResults=50)
             ),
         )
-        attr = "emailAddress" if "@" in q else "displayName"
-        matches = {}
-        for u in users:
-            raw = u.raw or {}
-            if (
-                (raw.get(attr) or "").casefold() == q
-                and raw.get("active", True)
-                and raw.get("accountType") != "app"
-            ):
-                ident = raw.get("accountId") if cloud else raw.get("name")
-                if ident:
-                    matches[ident] = TrackerUser(
-                        account_id=ident if cloud else None,
-                        name=None if cloud else ident,
-                        display_name=raw.get("displayName"),
-                        email=raw.get("emailAddress"),
-                    )
-        if len(matches) != 1:
-            logger.debug("no single Jira user for %r (%d exact matches)", query, len(matches))
-        found = next(iter(matches.values())) if len(matches) == 1 else None
+        found = exact_user((u.raw or {} for u in users), query, cloud)
+        if found is None:
+            logger.debug("no single Jira user for %r among %d hits", query, len(users))
         self._user_cache[q] = (time.monotonic(), found)
         return found
 

@@ -7,10 +7,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from contextlib import closing
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+from integrations.errors import StoreBusyError
 from integrations.tracker import IssueRef
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs on one store must then not overlap
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +79,38 @@ class MemoryIdempotencyStore:
         """Record `ref` for `key` unless one is recorded already."""
         with self._lock:
             self._refs.setdefault(key, ref)
+
+
+@contextmanager
+def exclusive(path: str | Path, wait_s: float, on_wait: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold `<path>.lock` exclusively across processes (flock), waiting up to `wait_s` for another holder.
+
+    JiraTracker serialises requests for one key only inside its process; two CLI runs on one store
+    (a cron `retry` overlapping a slow one) could otherwise both miss the store and the label search
+    and file the same item twice."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as fh:
+        if fcntl is not None:
+            deadline = time.monotonic() + wait_s
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusyError(
+                            f"another `actionbot jira create` or `retry` has used {path} for over "
+                            f"{wait_s:.0f} s",
+                            fix="wait for it to finish and run again (nothing was filed), or pass another --store",
+                        ) from None
+                    if not waited:
+                        on_wait()
+                        waited = True
+                    time.sleep(0.1)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fh, fcntl.LOCK_UN)

@@ -114,6 +114,31 @@ def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None
     assert "SECRET" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "env, name",
+    [
+        ({**CLOUD, "JIRA_API_TOKEN": "tok-SEC\nRET"}, "JIRA_API_TOKEN"),
+        ({**CLOUD, "JIRA_API_TOKEN": "tok SECRET"}, "JIRA_API_TOKEN"),
+        ({**DC, "JIRA_PAT": "pat-SECRET\u2019"}, "JIRA_PAT"),  # a typographic quote pasted along
+        ({**DC, "JIRA_PAT": "pat-SEC\tRET"}, "JIRA_PAT"),
+        ({**CLOUD, "JIRA_EMAIL": "bot"}, "JIRA_EMAIL"),
+        ({**CLOUD, "JIRA_EMAIL": "bot @acme.com"}, "JIRA_EMAIL"),
+    ],
+)
+def test_malformed_credentials_are_refused_early(env: dict[str, str], name: str) -> None:
+    # Without this, requests fails later with an encoding error ("check JIRA_URL") or quotes the header.
+    with pytest.raises(ConfigError) as err:
+        JiraConfig.from_env(env)
+    assert str(err.value).startswith(name) and "SEC" not in str(err.value)
+
+
+def test_secrets_include_the_basic_header() -> None:
+    import base64
+
+    cfg = JiraConfig.from_env(CLOUD)
+    assert base64.b64encode(b"bot@acme.com:tok-SECRET").decode() in cfg.secrets()
+
+
 def test_repr_hides_tokens() -> None:
     text = repr(JiraConfig.from_env({**DC, **CLOUD, "JIRA_DEPLOYMENT": "cloud"}))
     assert "SECRET" not in text and "acme.atlassian.net" in text

@@ -12,8 +12,8 @@ import traceback
 from collections.abc import Callable
 
 import pytest
+import requests
 from fake_jira import FakeJira
-from jira import JIRA
 from jira_samples import config_for, ctx, item
 
 from integrations.calls import translated
@@ -94,27 +94,6 @@ def test_several_field_errors_are_all_named(fake: FakeJira, make_tracker: Make) 
         make_tracker(fake).create_issue(item(), ctx())
     assert set(err.value.fields) == {"duedate", "labels", "customfield_10020"}
     assert "Due date" in err.value.fix and "Labels" in err.value.fix and "customfield_10020" in err.value.fix
-
-
-def test_v3_rejects_plain_text_description(cloud: FakeJira) -> None:
-    # What Cloud answers when a wiki string reaches REST v3 (the tracker sends ADF there; see the contract test).
-    client = JIRA(
-        cloud.url, options={"rest_api_version": "3"}, basic_auth=(cloud.email, cloud.token), max_retries=0
-    )
-    fields = {
-        "project": {"key": "OPS"},
-        "issuetype": {"name": "Task"},
-        "summary": "x",
-        "description": "plain",
-    }
-    with (
-        pytest.raises(FieldError) as err,
-        translated("create", where="OPS/Task", auth_fix="", secrets=[cloud.token]),
-    ):
-        client.create_issue(fields=fields, prefetch=False)
-    client.close()
-    assert "Atlassian Document" in err.value.fields["description"]
-    assert "JIRA_DEPLOYMENT" in err.value.fix and cloud.issues == {}
 
 
 def test_429_honours_retry_after(fake: FakeJira, make_tracker: Make, sleeps: list[float]) -> None:
@@ -240,3 +219,29 @@ def test_datacenter_forced_to_cloud_points_at_deployment(make_tracker: Make) -> 
         assert "JIRA_DEPLOYMENT" in err.value.fix
     finally:
         dc.stop()
+
+
+def test_captcha_lockout_is_a_login_problem_not_a_permission(fake: FakeJira, make_tracker: Make) -> None:
+    # After failed logins Jira answers 403 with these headers until someone solves a CAPTCHA in a browser.
+    headers = {
+        "X-Seraph-LoginReason": "AUTHENTICATION_DENIED",
+        "X-Authentication-Denied-Reason": f"CAPTCHA_CHALLENGE; login-url={fake.url}/login.jsp",
+    }
+    fake.fail("GET", "serverInfo", 403, b"", headers=headers)
+    with pytest.raises(AuthError) as err:
+        make_tracker(fake).create_issue(item(), ctx())
+    assert err.value.status_code == 403 and err.value.cause == "CAPTCHA_CHALLENGE"
+    assert "CAPTCHA" in err.value.fix and ("JIRA_API_TOKEN" if fake.cloud else "JIRA_PAT") in err.value.fix
+    assert "Browse projects" not in str(err.value) and not err.value.retryable
+
+
+def test_debug_traceback_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    # requests quotes a header value it refuses, and the refused header is Authorization.
+    caplog.set_level(logging.DEBUG)
+    secret = "pat-SEC\nRET-456"
+    with (
+        pytest.raises(UnexpectedResponseError) as err,
+        translated("x", where="", auth_fix="", secrets=[secret]),
+    ):
+        raise requests.exceptions.InvalidHeader(f"Invalid header value {('Bearer ' + secret).encode()!r}")
+    assert caplog.text and "SEC" not in caplog.text and "SEC" not in full_text(err.value)

@@ -4,6 +4,10 @@ one correct issue per item, reruns find their issues, and items survive Jira bei
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,9 @@ from fake_jira import FakeJira
 from test_jira_cli import OFFLINE_CLOUD, OFFLINE_DC, env_for
 
 from actionbot.cli import cli
+from integrations import cli_filing
 from integrations.outbox import SQLiteOutbox
+from integrations.store import exclusive
 from integrations.tracker import idempotency_label
 
 ITEMS = {
@@ -200,3 +206,44 @@ def test_unusable_store_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, args, env=OFFLINE_CLOUD)
     assert result.exit_code == 1 and "Error: ACTIONBOT_JIRA_STORE: cannot open" in result.output
     assert "Traceback" not in result.output
+
+
+def test_two_processes_on_one_store_file_each_item_once(
+    fake: FakeJira, items_file: Path, tmp_path: Path
+) -> None:
+    # Two real processes (say a cron `retry` overlapping a slow run): in-process key locks can't see each
+    # other, so without the store lock both miss the store and the label search and file twice.
+    fake.create_delay = 0.3
+    env = {**os.environ, **env_for(fake), "ACTIONBOT_JIRA_STORE": str(tmp_path / "jira.sqlite3")}
+    args = [sys.executable, "-m", "actionbot", "jira", "create", str(items_file)]
+    runs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    results = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    assert sorted(fake.issues) == ["OPS-1", "OPS-2"] and len(created(fake)) == 2
+
+
+def test_a_run_waits_for_another_on_the_same_store(
+    fake: FakeJira, items_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "jira.sqlite3"
+    monkeypatch.setattr(cli_filing, "STORE_WAIT_S", 0.3)
+    with exclusive(store, 1):  # another run holds the store for longer than we wait
+        busy = run(env_for(fake), "create", str(items_file), "--store", str(store))
+    assert busy.exit_code == 1 and "waiting for another run" in busy.output
+    assert "another `actionbot jira create` or `retry`" in busy.output and "nothing was filed" in busy.output
+    assert fake.requests == [] and "Traceback" not in busy.output
+    # A holder that finishes within the wait: this run waits, then files.
+    monkeypatch.setattr(cli_filing, "STORE_WAIT_S", 10.0)
+    held, done = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with exclusive(store, 1):
+            held.set()
+            done.wait(0.3)
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    held.wait(5)
+    waited = run(env_for(fake), "create", str(items_file), "--store", str(store))
+    holder.join()
+    assert waited.exit_code == 0 and "waiting for another run" in waited.output and len(fake.issues) == 2

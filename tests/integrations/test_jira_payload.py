@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fake_jira_checks import adf_problem
 from jira_samples import ctx, item
 
 from integrations.payload import IssueSettings, issue_fields, summary, to_adf, to_wiki, wiki_escape
@@ -264,3 +265,18 @@ def test_permalink_that_is_not_a_url_is_plain_text(version: str) -> None:
     )
     text = json.dumps(fields["description"])
     assert "Slack thread: C123/p17416" in text and '"link"' not in text and "|C123" not in text
+
+
+@pytest.mark.parametrize(
+    "item_kw, ctx_kw",
+    [
+        ({}, {}),
+        ({"owner_name": None, "owner_email": None, "evidence_quote": "  "}, {"channel_id": None}),
+        ({"task": "Long " * 80, "deadline_phrase": None, "priority": None}, {"slack_permalink": "C1/p2"}),
+        ({"evidence_quote": "line one\nline two {code}"}, {"slack_permalink": None, "channel_name": None}),
+    ],
+)
+def test_adf_is_valid_for_cloud(item_kw: dict[str, Any], ctx_kw: dict[str, Any]) -> None:
+    # The same check the fake applies on REST v3 (empty text nodes, link marks without href, ...).
+    fields = issue_fields(item(**item_kw), ctx(**ctx_kw), settings("3"), idem_label="a-x", assignee=None)
+    assert adf_problem(fields["description"]) is None
