@@ -22,6 +22,9 @@ from extractor.model import Extractor
 
 logger = logging.getLogger(__name__)
 
+# Clicks that may wait for a free Jira worker (ACTIONBOT_TICKET_WORKERS), per worker.
+TICKET_QUEUE_PER_WORKER = 8
+
 
 def make_client(settings: BotSettings) -> WebClient:
     """A WebClient for the bot token that waits out 429s (Retry-After) a couple of times."""
@@ -56,13 +59,17 @@ def build_services(
     *,
     runner: Runner | None = None,
 ) -> Services:
-    """The listeners' collaborators: a bounded pool, the extraction runner, the tracker and the store."""
+    """The listeners' collaborators: bounded pools (extractions, Jira calls), the extraction
+    runner, the tracker and the store."""
     return Services(
         settings=settings,
         store=store,
         pool=WorkerPool(settings.workers, settings.queue_size),
         runner=runner or make_runner(settings, extractor),
         tracker=tracker,
+        ticket_pool=WorkerPool(
+            settings.ticket_workers, TICKET_QUEUE_PER_WORKER * settings.ticket_workers, "actionbot-tickets"
+        ),
     )
 
 

@@ -35,6 +35,9 @@ class Services:
     store: Store
     pool: WorkerPool
     runner: Runner
+    # Jira calls run here, not on Bolt's listener threads (5 by default): those must stay
+    # free to ack every other request within Slack's 3 s.
+    ticket_pool: WorkerPool
     tracker: IssueTracker | None = None
     users: UserCache = field(default_factory=UserCache)
     bot_user_id: str | None = None
@@ -52,6 +55,7 @@ class Services:
 
     def close(self) -> None:
         """Wait for running jobs and release the database."""
+        self.ticket_pool.shutdown(wait=True)
         self.pool.shutdown(wait=True)
         self.runner.close()
         self.store.engine.dispose()

@@ -75,6 +75,12 @@ class BotSettings:
         default=8,
         metadata={"help": "ACTIONBOT_QUEUE_SIZE: extractions that may wait; more are refused politely"},
     )
+    ticket_workers: int = field(
+        default=4,
+        metadata={
+            "help": "ACTIONBOT_TICKET_WORKERS: Jira calls at the same time; up to 8 per worker more may wait"
+        },
+    )
     max_file_bytes: int = field(
         default=5 * MB, metadata={"help": "ACTIONBOT_MAX_FILE_BYTES: largest transcript file fetched"}
     )
@@ -91,11 +97,15 @@ class BotSettings:
     )
     ticket_channels: frozenset[str] = field(
         default=frozenset(),
-        metadata={"help": "ACTIONBOT_TICKET_CHANNELS: channel ids where tickets may be created (empty: all)"},
+        metadata={
+            "help": "ACTIONBOT_TICKET_CHANNELS: channel ids where items may be filed, edited or dismissed (empty: all)"
+        },
     )
     ticket_users: frozenset[str] = field(
         default=frozenset(),
-        metadata={"help": "ACTIONBOT_TICKET_USERS: user ids who may create tickets (empty: all)"},
+        metadata={
+            "help": "ACTIONBOT_TICKET_USERS: user ids who may file, edit or dismiss items (empty: all)"
+        },
     )
     max_channel_members: int = field(
         default=100,
@@ -160,6 +170,7 @@ class BotSettings:
             db_url=env.get("ACTIONBOT_DB_URL", "").strip() or DEFAULT_DB_URL,
             workers=_int("ACTIONBOT_WORKERS", env.get("ACTIONBOT_WORKERS"), 1, 1),
             queue_size=_int("ACTIONBOT_QUEUE_SIZE", env.get("ACTIONBOT_QUEUE_SIZE"), 8, 0),
+            ticket_workers=_int("ACTIONBOT_TICKET_WORKERS", env.get("ACTIONBOT_TICKET_WORKERS"), 4, 1),
             max_file_bytes=_int("ACTIONBOT_MAX_FILE_BYTES", env.get("ACTIONBOT_MAX_FILE_BYTES"), 5 * MB, 1),
             file_hosts=_csv(env.get("ACTIONBOT_SLACK_FILE_HOSTS")) or frozenset({"files.slack.com"}),
             allow_http_files=_bool(

@@ -1,15 +1,18 @@
 """Button and modal flows for tickets: create one, create all, dismiss, edit-then-create.
-Each re-renders the results message from the database afterwards."""
+Each re-renders the results message from the database afterwards. Listeners ack, then hand
+the Jira-bound flows to `in_background`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks, ids
 from bot.blocks import escape
+from bot.errors import QueueFullError
 from bot.modals import EditValues
 from bot.publishing import publish
 from bot.services import Services, Tell
@@ -19,6 +22,28 @@ logger = logging.getLogger(__name__)
 
 NO_TRACKER = "Jira isn't configured for this bot yet; ask whoever runs it to set the JIRA_* variables."
 NOT_ALLOWED = "You can't create tickets from here; ask an admin to add you or this channel to the allowlist."
+BUSY = "I'm filing a lot of Jira issues right now and can't take this one; please click again in a minute."
+
+
+def in_background(services: Services, tell: Tell, work: Callable[[], object]) -> bool:
+    """Run `work` on the ticket pool, so a slow Jira never holds Bolt's few listener threads
+    (every other request's ack waits for one); a full pool says so instead of dropping it."""
+    try:
+        services.ticket_pool.submit(work)
+    except QueueFullError:
+        logger.warning("ticket queue full; refused a click")
+        tell(blocks.notice(BUSY, ":no_entry:"))
+        return False
+    return True
+
+
+def may_act(services: Services, extraction_id: int, user: str, channel: str | None) -> bool:
+    """The allowlists admit `user` in `channel` (the extraction's own channel when None).
+    Edit and Dismiss count too: both decide what reaches Jira."""
+    if channel is None:
+        extraction = services.store.get_extraction(extraction_id)
+        channel = extraction.channel_id if extraction else None
+    return services.settings.may_create_tickets(channel, user)
 
 
 def _permalink(client: WebClient, services: Services, extraction_id: int) -> str | None:
@@ -51,10 +76,7 @@ def create_one(
     if row is None:
         tell(blocks.notice("That action item no longer exists.", ":warning:"))
         return TicketOutcome("missing")
-    extraction = services.store.get_extraction(row.extraction_id)
-    if not services.settings.may_create_tickets(
-        channel or (extraction.channel_id if extraction else None), user
-    ):
+    if not may_act(services, row.extraction_id, user, channel):
         tell(blocks.notice(NOT_ALLOWED, ":no_entry:"))
         return TicketOutcome("failed", row, error=NOT_ALLOWED)
     owner_email = None
@@ -89,7 +111,7 @@ def create_all(
     if services.tracker is None:
         tell(blocks.notice(NO_TRACKER, ":warning:"))
         return []
-    if not services.settings.may_create_tickets(channel, user):
+    if not may_act(services, extraction_id, user, channel):
         tell(blocks.notice(NOT_ALLOWED, ":no_entry:"))
         return []
     rows = [r for r in services.store.items(extraction_id) if blocks.is_actionable(r)]
@@ -118,11 +140,16 @@ def create_all(
     return outcomes
 
 
-def dismiss(services: Services, client: WebClient, item_id: int, user: str, tell: Tell) -> bool:
+def dismiss(
+    services: Services, client: WebClient, item_id: int, user: str, channel: str | None, tell: Tell
+) -> bool:
     """Dismiss an item without a ticket and update the message."""
     row = services.store.get_item(item_id)
     if row is None:
         tell(blocks.notice("That action item no longer exists.", ":warning:"))
+        return False
+    if not may_act(services, row.extraction_id, user, channel):
+        tell(blocks.notice(NOT_ALLOWED, ":no_entry:"))
         return False
     done = services.store.dismiss_item(item_id, user)
     publish(services, client, row.extraction_id)
@@ -136,6 +163,10 @@ def edit_and_create(services: Services, client: WebClient, values: EditValues, u
     row = services.store.get_item(values.item_id)
     if row is None:
         tell(blocks.notice("That action item no longer exists.", ":warning:"))
+        return
+    if not may_act(services, row.extraction_id, user, None):
+        # The modal only opens for allowed users; this catches a stale or forged submission.
+        tell(blocks.notice(NOT_ALLOWED, ":no_entry:"))
         return
     owner_name = row.item.owner
     if values.owner_user_id and values.owner_user_id != row.owner_user_id:

@@ -76,6 +76,31 @@ class BlockingExtractor:
 
 
 @dataclass
+class SlowExtractor:
+    """A FakeExtractor whose every generate() takes `delay_s`, like a model on a busy CPU."""
+
+    inner: FakeExtractor
+    delay_s: float = 5.0
+    name: str = "slow-fake"
+    few_shot: bool = False
+    context_tokens: int = 100_000
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def generate(self, requests: list[GenerationRequest]) -> list[str]:
+        time.sleep(self.delay_s)
+        return self.inner.generate(requests)
+
+
+def timed(send: Any, *args: Any, **kwargs: Any) -> tuple[int, float]:
+    """(HTTP status, seconds until the response) of one request to the bot."""
+    started = time.monotonic()
+    status, _ = send(*args, **kwargs)
+    return status, time.monotonic() - started
+
+
+@dataclass
 class FakeTracker:
     """Records create_issue calls; can fail (queued errors) or hold each call on a gate."""
 

@@ -1,7 +1,8 @@
 """A fake Slack Web API on 127.0.0.1 that records every call and behaves like Slack where the
 bot depends on it: bearer tokens, Block Kit limits (invalid_blocks), 429 + Retry-After,
 private file URLs that need the bot token, response_url, and apps.connections.open for a
-local Socket Mode websocket server.
+local Socket Mode websocket server. Tests may also set `retry_after` (the 429's header) and
+`redirects` (file id -> Location: a private file URL that answers 302).
 
 The block checks are written from Slack's reference, independently of bot/blocks.py, so a
 renderer bug shows up as a failed call, as it would in a real workspace."""
@@ -35,6 +36,7 @@ class Call:
     headers: dict[str, str]
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
 
 
 def _text_len(obj: dict[str, Any] | None) -> int:
@@ -126,6 +128,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
         self.rate_limits: dict[str, int] = {}
+        self.retry_after = "0"
+        self.redirects: dict[str, str] = {}
         self.not_in_channel: set[str] = set()
         self.ws_url: str | None = None
         self._ts = itertools.count(1)
@@ -292,6 +296,8 @@ class FakeSlack:
             if headers.get("authorization") != f"Bearer {BOT_TOKEN}":
                 # Slack answers an unauthenticated url_private with its login page, status 200.
                 return self._send(h, 200, LOGIN_PAGE, "text/html; charset=utf-8")
+            if file_id in self.redirects:
+                return self._send(h, 302, b"", "text/plain", {"Location": self.redirects[file_id]})
             return self._send(h, 200, entry[1], entry[2])
         self._send(h, 404, b"not found", "text/plain")
 
@@ -318,7 +324,11 @@ class FakeSlack:
             call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
             self._record(call)
             return self._send(
-                h, 429, json.dumps(call.response).encode(), "application/json", {"Retry-After": "0"}
+                h,
+                429,
+                json.dumps(call.response).encode(),
+                "application/json",
+                {"Retry-After": self.retry_after},
             )
         call.response = self._api(method, params, headers.get("authorization", ""))
         self._record(call)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from mock_slack import block_problems
@@ -118,3 +119,67 @@ def test_ticket_error_offers_retry_for_that_item():
     assert "Jira said no (HTTP 503)" in msg.text
     [retry] = [e for b in msg.blocks if b["type"] == "actions" for e in b["elements"]]
     assert (retry["action_id"], retry["value"]) == (ids.RETRY_CREATE, "103")
+
+
+def _documented_example() -> dict:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "slack.md").read_text()
+    after = doc.split("The Block Kit JSON of that message", 1)[1]
+    return json.loads(after.split("```json\n", 1)[1].split("\n```", 1)[0])
+
+
+def test_the_results_message_in_docs_is_what_blocks_renders():
+    def item(n, owner, task, said, date, priority, time, quote, **kw) -> ItemRecord:
+        action = ActionItem(
+            owner=owner,
+            task=task,
+            deadline=said,
+            deadline_date=date,
+            priority=priority,
+            evidence=Evidence(turn=n, time=time, speaker=owner, quote=quote),
+        )
+        return ItemRecord(
+            id=41 + n, extraction_id=7, position=n, part=0, item=action, status="open", status_by=None, **kw
+        )
+
+    rows = [
+        item(
+            0,
+            "Dana",
+            "Send the revised budget to finance",
+            "Friday",
+            dt.date(2025, 3, 14),
+            "high",
+            "00:04:12",
+            "I'll get the revised budget over to finance by Friday.",
+            owner_user_id="U024BE7LH",
+        ),
+        item(
+            1,
+            "Alex",
+            "Draft the offsite agenda",
+            "next week",
+            dt.date(2025, 3, 17),
+            "low",
+            "00:11:40",
+            "I can draft the agenda next week.",
+            owner_user_id=None,
+        ),
+        item(
+            2,
+            "Lee",
+            "Book the room for the offsite",
+            None,
+            None,
+            "medium",
+            "00:06:02",
+            "I'll book the room.",
+            owner_user_id="U0G9QF9C6",
+            ticket_status="created",
+            issue_key="OPS-128",
+            issue_url="https://example.atlassian.net/browse/OPS-128",
+            ticket_by="U024BE7LH",
+        ),
+    ]
+    header = blocks.Header("standup.vtt", model="gemma-3-270m-actions")
+    msg = blocks.results_message(header, 7, rows, part=0, parts=1, all_rows=rows)
+    assert {"text": msg.text, "blocks": msg.blocks} == _documented_example()

@@ -159,6 +159,42 @@ def test_allowlist_refuses_ticket_creation(make_bot, slack, overrides, user):
     assert tracker.calls == []
 
 
+@pytest.mark.parametrize("action", [ids.CREATE_ALL, ids.EDIT_ITEM, ids.DISMISS_ITEM])
+def test_allowlist_covers_every_button_on_an_item(make_bot, slack, action):
+    # Edit's submit files the issue and Dismiss rules one out: both are ticket decisions.
+    tracker = FakeTracker()
+    bot = make_bot(tracker=tracker, ticket_users=frozenset({"U2LEE"}))
+    msg = _extract(bot, slack)
+    value = item_ids(msg, ids.CREATE_ALL)[0] if action == ids.CREATE_ALL else item_ids(msg)[0]
+    bot.click(action, value, user="U1DANA", message_ts=msg["ts"])
+    slack.wait_for(lambda: [r for r in slack.responses if "can't create tickets" in r.get("text", "")])
+    assert tracker.calls == [] and not slack.calls_to("views.open")
+    assert item_ids(_latest(slack, msg["ts"])) == item_ids(msg)  # every item still open
+
+
+def test_allowlist_refuses_an_edit_submitted_by_someone_not_listed(make_bot, slack):
+    tracker = FakeTracker()
+    bot = make_bot(tracker=tracker, ticket_users=frozenset({"U2LEE"}))
+    msg = _extract(bot, slack)
+    first = item_ids(msg)[0]
+    state = {
+        "values": {ids.EDIT_TASK_BLOCK: {ids.EDIT_TASK: {"type": "plain_text_input", "value": "Hijacked"}}}
+    }
+    view = {
+        "type": "modal",
+        "callback_id": ids.EDIT_VIEW,
+        "id": "V1",
+        "state": state,
+        "private_metadata": json.dumps({"item": int(first)}),
+    }
+    status, _ = bot.interactive({"type": "view_submission", "user": {"id": "U1DANA"}, "view": view})
+    assert status == 200
+    eph = slack.wait_calls("chat.postEphemeral")[0]
+    assert "can't create tickets" in eph.params["text"] and eph.params["user"] == "U1DANA"
+    assert tracker.calls == []
+    assert bot.services.store.get_item(int(first)).item.task == "Send the revised budget to finance"
+
+
 def test_jira_not_configured_is_explained(make_bot, slack):
     bot = make_bot(tracker=None)
     msg = _extract(bot, slack)

@@ -140,10 +140,12 @@ def test_transcript_text_cannot_ping_the_channel(make_bot, slack):
     assert "&lt;!here&gt; &amp; &lt;@U2LEE&gt;" in blob
 
 
-def test_rate_limited_update_is_retried(make_bot, slack):
+def test_rate_limited_update_waits_out_retry_after_then_succeeds(make_bot, slack):
     slack.rate_limits["chat.update"] = 1
+    slack.retry_after = "1"
     bot = make_bot()
     bot.command(TRANSCRIPT)
-    updates = slack.wait_for(lambda: [c for c in slack.calls_to("chat.update") if c.status == 200])
-    assert [c.status for c in slack.calls_to("chat.update")][:2] == [429, 200]
-    assert updates[0].response["ok"]
+    slack.wait_for(lambda: [c for c in slack.calls_to("chat.update") if c.status == 200])
+    limited, retried = slack.calls_to("chat.update")[:2]
+    assert (limited.status, retried.status) == (429, 200) and retried.response["ok"]
+    assert retried.at - limited.at >= 1.0  # Retry-After was honoured, not just retried at once

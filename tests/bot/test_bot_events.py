@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bot_harness import CHANNEL, THREE_ITEMS, BlockingExtractor, model_output, wait_results
-from mock_slack import BOT_USER, block_problems
+from mock_slack import BOT_USER, FakeSlack, block_problems
 
 from extractor.model import FakeExtractor
 
@@ -189,6 +189,23 @@ def test_rejected_files_get_a_reason_in_the_thread(make_bot, slack, kwargs, expe
     assert fake.calls == []
     if "host_url" in kwargs:
         assert not [c for c in slack.calls if c.method.startswith("GET")]  # never fetched
+
+
+def test_a_redirected_download_is_refused_and_the_token_stays_on_slacks_host(make_bot, slack):
+    elsewhere = FakeSlack().start()  # where a redirect would lead the Authorization header
+    try:
+        meta, ts = _upload(
+            slack, name="notes.txt", content=b"Dana: I'll send it.\n", content_type="text/plain"
+        )
+        slack.redirects[meta["id"]] = elsewhere.url + "files-pri/T0TEST-F0001/notes.txt"
+        fake = FakeExtractor.with_outputs([THREE_ITEMS])
+        bot = make_bot(extractor=fake)
+        bot.event(_file_events(meta, ts)[0], "EvRedirect")
+        update = slack.wait_calls("chat.update")[0]
+        assert "redirected the file download" in update.params["text"]
+        assert elsewhere.calls == [] and fake.calls == []
+    finally:
+        elsewhere.stop()
 
 
 def test_ordinary_messages_are_acknowledged_and_ignored(make_bot, slack):

@@ -1,4 +1,5 @@
-"""docs/env.bot (pasted into .env.example) lists every variable the bot reads, and parses."""
+"""docs/env.bot (pasted into .env.example) lists every variable the bot reads, and parses;
+.env.example holds every one of them."""
 
 from __future__ import annotations
 
@@ -34,3 +35,8 @@ def test_the_documented_values_build_valid_settings():
     assert settings.max_file_bytes == 5 * 1024 * 1024 and settings.file_hosts == frozenset(
         {"files.slack.com"}
     )
+
+
+def test_env_example_lists_every_bot_variable():
+    missing = set(dotenv_values(ROOT / "docs" / "env.bot")) - set(dotenv_values(ROOT / ".env.example"))
+    assert not missing, f"paste docs/env.bot into .env.example again; it lacks {sorted(missing)}"

@@ -15,15 +15,18 @@ from bot.services import CONTEXT_KEY, respond_teller
 def create_issue_callback(
     ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond, logger: Logger
 ) -> None:
-    """Ack, then create the ticket and update the results message."""
+    """Ack, then create the ticket and update the results message on the ticket pool."""
     ack()
     click = read_click(body)
     if click.value is None:
         logger.warning("create_issue without an item id")
         return
-    outcome = ticketing.create_one(
-        context[CONTEXT_KEY], client, click.value, click.user, click.channel, respond_teller(respond)
-    )
-    if click.ephemeral and outcome.state in {"created", "exists"}:
-        # The click came from the ephemeral error's Retry button: that error is now stale.
-        respond(delete_original=True)
+    services, tell, item_id = context[CONTEXT_KEY], respond_teller(respond), click.value
+
+    def work() -> None:
+        outcome = ticketing.create_one(services, client, item_id, click.user, click.channel, tell)
+        if click.ephemeral and outcome.state in {"created", "exists"}:
+            # The click came from the ephemeral error's Retry button: that error is now stale.
+            respond(delete_original=True)
+
+    ticketing.in_background(services, tell, work)

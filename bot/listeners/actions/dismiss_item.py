@@ -21,4 +21,6 @@ def dismiss_item_callback(
     if click.value is None:
         logger.warning("dismiss_item without an item id")
         return
-    ticketing.dismiss(context[CONTEXT_KEY], client, click.value, click.user, respond_teller(respond))
+    ticketing.dismiss(
+        context[CONTEXT_KEY], client, click.value, click.user, click.channel, respond_teller(respond)
+    )

@@ -1,4 +1,5 @@
-"""Submit of the Edit modal: validate inline, close, then update the item and create its issue."""
+"""Submit of the Edit modal: validate inline, close, then update the item and create its issue
+(on the ticket pool)."""
 
 from __future__ import annotations
 
@@ -35,4 +36,6 @@ def edit_item_view_callback(
         logger.warning("edit for unknown item %s", values.item_id)
         return
     tell = ephemeral_teller(client, extraction.channel_id, user, extraction.thread_ts)
-    ticketing.edit_and_create(services, client, values, user, tell)
+    ticketing.in_background(
+        services, tell, lambda: ticketing.edit_and_create(services, client, values, user, tell)
+    )
