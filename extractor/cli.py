@@ -30,12 +30,26 @@ def _progress(message: str) -> None:
 def model_options(fn: Any) -> Any:
     """Options shared by every command that loads the model."""
     options = [
-        click.option("--model", "base", envvar="ACTIONBOT_BASE_MODEL", default=None,
-                     help="Base model: gemma-3-270m (default), smollm2-135m, or a local HF directory / .gguf file."),
-        click.option("--adapter", envvar="ACTIONBOT_ADAPTER", default=None,
-                     help="LoRA adapter directory (default: the shipped adapter for the base); 'none' runs the base few-shot."),
-        click.option("--device", envvar="ACTIONBOT_DEVICE", default=None, type=click.Choice(["auto", "cpu", "cuda"]),
-                     help="Where to run the model (default auto: CUDA when available)."),
+        click.option(
+            "--model",
+            "base",
+            envvar="ACTIONBOT_BASE_MODEL",
+            default=None,
+            help="Base model: gemma-3-270m (default), smollm2-135m, or a local HF directory / .gguf file.",
+        ),
+        click.option(
+            "--adapter",
+            envvar="ACTIONBOT_ADAPTER",
+            default=None,
+            help="LoRA adapter directory (default: the shipped adapter for the base); 'none' runs the base few-shot.",
+        ),
+        click.option(
+            "--device",
+            envvar="ACTIONBOT_DEVICE",
+            default=None,
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            help="Where to run the model (default auto: CUDA when available).",
+        ),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -49,7 +63,7 @@ def load_model(base: str | None, adapter: str | None, device: str | None) -> Any
 
     try:
         config = ModelConfig.from_env(os.environ)
-        overrides = {k: v for k, v in {"base": base, "device": device}.items() if v}
+        overrides: dict[str, Any] = {k: v for k, v in {"base": base, "device": device}.items() if v}
         if adapter:
             overrides["adapter"] = None if adapter.lower() == "none" else adapter
         config = dataclasses.replace(config, **overrides)
@@ -63,7 +77,9 @@ def with_meeting_date(transcript: Transcript, tz: str | None) -> Transcript:
     if transcript.meeting_date is not None:
         return transcript
     today = dt.datetime.now(ZoneInfo(tz)).date() if tz else dt.date.today()
-    _progress(f"no meeting date in the transcript; resolving deadlines against today ({today}); pass --date to change")
+    _progress(
+        f"no meeting date in the transcript; resolving deadlines against today ({today}); pass --date to change"
+    )
     return dataclasses.replace(transcript, meeting_date=today)
 
 
@@ -72,22 +88,50 @@ def _zone(tz: str | None) -> str | None:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise click.BadParameter(f"unknown time zone {tz!r}; use an IANA name like Europe/Berlin", param_hint="--tz") from exc
+            raise click.BadParameter(
+                f"unknown time zone {tz!r}; use an IANA name like Europe/Berlin", param_hint="--tz"
+            ) from exc
     return tz
 
 
 @click.command()
 @click.argument("source", metavar="FILE|-")
-@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
-              help="Transcript format; auto-detected by default.")
-@click.option("--date", "meeting_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Meeting date (YYYY-MM-DD) to resolve 'Friday' or 'EOD' against; default: from the file, else today.")
-@click.option("--tz", envvar="ACTIONBOT_TZ", default=None, help="IANA time zone of the meeting, e.g. America/New_York.")
-@click.option("--output", type=click.Choice(["auto", "json", "table", "markdown"]), default="auto", show_default=True,
-              help="auto: a table on a terminal, JSON when piped.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *FORMATS]),
+    default="auto",
+    show_default=True,
+    help="Transcript format; auto-detected by default.",
+)
+@click.option(
+    "--date",
+    "meeting_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Meeting date (YYYY-MM-DD) to resolve 'Friday' or 'EOD' against; default: from the file, else today.",
+)
+@click.option(
+    "--tz", envvar="ACTIONBOT_TZ", default=None, help="IANA time zone of the meeting, e.g. America/New_York."
+)
+@click.option(
+    "--output",
+    type=click.Choice(["auto", "json", "table", "markdown"]),
+    default="auto",
+    show_default=True,
+    help="auto: a table on a terminal, JSON when piped.",
+)
 @model_options
-def extract(source: str, fmt: str, meeting_date: dt.datetime | None, tz: str | None, output: str,
-            base: str | None, adapter: str | None, device: str | None) -> None:
+def extract(
+    source: str,
+    fmt: str,
+    meeting_date: dt.datetime | None,
+    tz: str | None,
+    output: str,
+    base: str | None,
+    adapter: str | None,
+    device: str | None,
+) -> None:
     """Extract action items from a meeting transcript FILE (or - for stdin).
 
     Reads plain `Name: text`, DialogSum, Zoom/Teams WebVTT, SubRip, Otter and Teams exports,
@@ -102,17 +146,20 @@ def extract(source: str, fmt: str, meeting_date: dt.datetime | None, tz: str | N
 
     try:
         raw = read_input(source, stdin=sys.stdin.buffer if source == "-" else None)
-        transcript = normalize_transcript(raw, fmt=fmt, meeting_date=meeting_date.date() if meeting_date else None,
-                                          tz=_zone(tz))
+        transcript = normalize_transcript(
+            raw, fmt=fmt, meeting_date=meeting_date.date() if meeting_date else None, tz=_zone(tz)
+        )
         for w in transcript.warnings:
             click.echo(f"warning: {w}", err=True)
         transcript = with_meeting_date(transcript, tz)
         extractor = load_model(base, adapter, device)
-        _progress(f"reading {len(transcript.turns)} turns ({transcript.word_count()} words) with {extractor.name}")
+        _progress(
+            f"reading {len(transcript.turns)} turns ({transcript.word_count()} words) with {extractor.name}"
+        )
         result = extract_transcript(transcript, extractor)
     except ExtractionError as exc:
         raise click.ClickException(str(exc)) from exc
-    for w in result.warnings[len(transcript.warnings):]:
+    for w in result.warnings[len(transcript.warnings) :]:
         click.echo(f"warning: {w}", err=True)
     if output == "auto":
         output = "table" if sys.stdout.isatty() else "json"
@@ -153,19 +200,50 @@ def _read_gold(path: Path, limit: int | None, ids: tuple[str, ...]) -> list[dict
 
 @click.command("eval")
 @click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Predictions JSONL (official scorer format); default: <gold stem>.preds.jsonl.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Predictions JSONL (official scorer format); default: <gold stem>.preds.jsonl.",
+)
 @click.option("--limit", type=int, default=None, help="Only the first N meetings (e.g. a CI subset).")
 @click.option("--id", "ids", multiple=True, help="Only these meeting ids (repeatable).")
-@click.option("--batch", type=int, default=1, show_default=True,
-              help="Meetings per generate call (GPU batching; latency is then the batch time split evenly).")
-@click.option("--scorer", type=click.Path(path_type=Path), envvar="ACTIONBOT_SCORER", default=DEFAULT_SCORER,
-              show_default=True, help="The official scorer script.")
-@click.option("--metrics", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the scorer's figures as JSON here.")
+@click.option(
+    "--batch",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Meetings per generate call (GPU batching; latency is then the batch time split evenly).",
+)
+@click.option(
+    "--scorer",
+    type=click.Path(path_type=Path),
+    envvar="ACTIONBOT_SCORER",
+    default=DEFAULT_SCORER,
+    show_default=True,
+    help="The official scorer script.",
+)
+@click.option(
+    "--metrics",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the scorer's figures as JSON here.",
+)
 @model_options
-def eval_cmd(gold: Path, out: Path | None, limit: int | None, ids: tuple[str, ...], batch: int, scorer: Path,
-             metrics: Path | None, base: str | None, adapter: str | None, device: str | None) -> None:
+def eval_cmd(
+    gold: Path,
+    out: Path | None,
+    limit: int | None,
+    ids: tuple[str, ...],
+    batch: int,
+    scorer: Path,
+    metrics: Path | None,
+    base: str | None,
+    adapter: str | None,
+    device: str | None,
+) -> None:
     """Run the extractor over a gold JSONL set and score it with the official scorer.
 
     Writes one prediction per meeting ({id, raw, action_items, latency_s}) and prints the
@@ -186,9 +264,10 @@ def eval_cmd(gold: Path, out: Path | None, limit: int | None, ids: tuple[str, ..
     preds: list[dict[str, Any]] = []
     started = time.perf_counter()
     # Predictions are written as they come, so a long run that is stopped keeps what it did.
-    with out.open("w", encoding="utf-8") as fh, click.progressbar(
-        length=len(rows), label="extracting", file=sys.stderr
-    ) as bar:
+    with (
+        out.open("w", encoding="utf-8") as fh,
+        click.progressbar(length=len(rows), label="extracting", file=sys.stderr) as bar,
+    ):
         for start in range(0, len(rows), max(1, batch)):
             group = _predict_group(rows[start : start + max(1, batch)], extractor, extract_many)
             fh.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in group)
@@ -227,8 +306,15 @@ def _predict_group(rows: list[dict[str, Any]], extractor: Any, extract_many: Any
             preds.append({"id": row["id"], "action_items": None, "error": errors.get(k, "no text")})
             continue
         r = next(results)
-        preds.append({"id": row["id"], "raw": r.raw, "action_items": [it.to_json() for it in r.items],
-                      "latency_s": round(r.latency_s, 3), "chunks": len(r.raw_chunks)})
+        preds.append(
+            {
+                "id": row["id"],
+                "raw": r.raw,
+                "action_items": [it.to_json() for it in r.items],
+                "latency_s": round(r.latency_s, 3),
+                "chunks": len(r.raw_chunks),
+            }
+        )
     return preds
 
 

@@ -21,42 +21,89 @@ def _help(text: str, env: str) -> Any:
 class ModelConfig:
     """Settings for loading and running the extraction model."""
 
-    backend: str = field(default="local", metadata=_help("local (Hugging Face weights) or openai (a server)", "ACTIONBOT_BACKEND"))
-    base: str = field(default="gemma-3-270m", metadata=_help("known base name, HF directory or .gguf file", "ACTIONBOT_BASE_MODEL"))
-    adapter: str | None = field(default="auto", metadata=_help(
-        "auto = the shipped adapters/<base>-actions/ if it fits the base; None = base few-shot; else a path",
-        "ACTIONBOT_ADAPTER"))
-    device: str = field(default="auto", metadata=_help("auto (CUDA when available), cpu or cuda", "ACTIONBOT_DEVICE"))
-    load_in_4bit: bool = field(default=False, metadata=_help("4-bit NF4 weights (CUDA + bitsandbytes only)", "ACTIONBOT_4BIT"))
-    dtype: str = field(default="auto", metadata=_help("auto = bfloat16 on CUDA, float32 on CPU", "ACTIONBOT_DTYPE"))
-    max_new_tokens: int = field(default=640, metadata=_help("generation budget per chunk", "ACTIONBOT_MAX_NEW_TOKENS"))
+    backend: str = field(
+        default="local",
+        metadata=_help("local (Hugging Face weights) or openai (a server)", "ACTIONBOT_BACKEND"),
+    )
+    base: str = field(
+        default="gemma-3-270m",
+        metadata=_help("known base name, HF directory or .gguf file", "ACTIONBOT_BASE_MODEL"),
+    )
+    adapter: str | None = field(
+        default="auto",
+        metadata=_help(
+            "auto = the shipped adapters/<base>-actions/ if it fits the base; None = base few-shot; else a path",
+            "ACTIONBOT_ADAPTER",
+        ),
+    )
+    device: str = field(
+        default="auto", metadata=_help("auto (CUDA when available), cpu or cuda", "ACTIONBOT_DEVICE")
+    )
+    load_in_4bit: bool = field(
+        default=False, metadata=_help("4-bit NF4 weights (CUDA + bitsandbytes only)", "ACTIONBOT_4BIT")
+    )
+    dtype: str = field(
+        default="auto", metadata=_help("auto = bfloat16 on CUDA, float32 on CPU", "ACTIONBOT_DTYPE")
+    )
+    max_new_tokens: int = field(
+        default=640, metadata=_help("generation budget per chunk", "ACTIONBOT_MAX_NEW_TOKENS")
+    )
     batch_size: int = field(default=8, metadata=_help("prompts decoded together", "ACTIONBOT_BATCH_SIZE"))
-    context_tokens: int = field(default=1536, metadata=_help("prompt token budget per chunk", "ACTIONBOT_CONTEXT_TOKENS"))
-    threads: int | None = field(default=None, metadata=_help("torch CPU threads (default: torch's choice)", "ACTIONBOT_THREADS"))
-    cache_dir: str | None = field(default=None, metadata=_help("converted models and compiled grammars", "ACTIONBOT_CACHE_DIR"))
-    jump_forward: bool = field(default=True, metadata=_help("feed grammar-forced text in one pass", "ACTIONBOT_JUMP_FORWARD"))
-    empty_penalty: float = field(default=2.0, metadata=_help(
-        "nats taken off answering an empty list (prior correction: 57% of training chunks are empty)",
-        "ACTIONBOT_EMPTY_PENALTY"))
-    openai_url: str | None = field(default=None, metadata=_help("OpenAI-compatible server base URL", "ACTIONBOT_OPENAI_URL"))
-    openai_model: str | None = field(default=None, metadata=_help("model name on that server", "ACTIONBOT_OPENAI_MODEL"))
-    openai_api_key: str | None = field(default=None, metadata=_help("API key for that server", "ACTIONBOT_OPENAI_API_KEY"))
+    context_tokens: int = field(
+        default=1536, metadata=_help("prompt token budget per chunk", "ACTIONBOT_CONTEXT_TOKENS")
+    )
+    threads: int | None = field(
+        default=None, metadata=_help("torch CPU threads (default: torch's choice)", "ACTIONBOT_THREADS")
+    )
+    cache_dir: str | None = field(
+        default=None, metadata=_help("converted models and compiled grammars", "ACTIONBOT_CACHE_DIR")
+    )
+    jump_forward: bool = field(
+        default=True, metadata=_help("feed grammar-forced text in one pass", "ACTIONBOT_JUMP_FORWARD")
+    )
+    empty_penalty: float = field(
+        default=2.0,
+        metadata=_help(
+            "nats taken off answering an empty list (prior correction: 57% of training chunks are empty)",
+            "ACTIONBOT_EMPTY_PENALTY",
+        ),
+    )
+    openai_url: str | None = field(
+        default=None, metadata=_help("OpenAI-compatible server base URL", "ACTIONBOT_OPENAI_URL")
+    )
+    openai_model: str | None = field(
+        default=None, metadata=_help("model name on that server", "ACTIONBOT_OPENAI_MODEL")
+    )
+    openai_api_key: str | None = field(
+        default=None, metadata=_help("API key for that server", "ACTIONBOT_OPENAI_API_KEY")
+    )
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
-            raise ValueError(f"ACTIONBOT_BACKEND: unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}")
+            raise ValueError(
+                f"ACTIONBOT_BACKEND: unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}"
+            )
         if self.device not in DEVICES:
-            raise ValueError(f"ACTIONBOT_DEVICE: unknown device {self.device!r}; use one of {', '.join(DEVICES)}")
+            raise ValueError(
+                f"ACTIONBOT_DEVICE: unknown device {self.device!r}; use one of {', '.join(DEVICES)}"
+            )
         if self.dtype not in DTYPES:
             raise ValueError(f"ACTIONBOT_DTYPE: unknown dtype {self.dtype!r}; use one of {', '.join(DTYPES)}")
         if not self.base:
-            raise ValueError("ACTIONBOT_BASE_MODEL: must not be empty; use gemma-3-270m, a model directory or a .gguf")
-        for name, env, low in (("max_new_tokens", "ACTIONBOT_MAX_NEW_TOKENS", 16), ("batch_size", "ACTIONBOT_BATCH_SIZE", 1),
-                               ("context_tokens", "ACTIONBOT_CONTEXT_TOKENS", 256)):
+            raise ValueError(
+                "ACTIONBOT_BASE_MODEL: must not be empty; use gemma-3-270m, a model directory or a .gguf"
+            )
+        for name, env, low in (
+            ("max_new_tokens", "ACTIONBOT_MAX_NEW_TOKENS", 16),
+            ("batch_size", "ACTIONBOT_BATCH_SIZE", 1),
+            ("context_tokens", "ACTIONBOT_CONTEXT_TOKENS", 256),
+        ):
             if getattr(self, name) < low:
                 raise ValueError(f"{env}: must be at least {low}, got {getattr(self, name)}")
         if not 0 <= self.empty_penalty <= 20:
-            raise ValueError(f"ACTIONBOT_EMPTY_PENALTY: must be between 0 and 20 nats, got {self.empty_penalty}")
+            raise ValueError(
+                f"ACTIONBOT_EMPTY_PENALTY: must be between 0 and 20 nats, got {self.empty_penalty}"
+            )
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"ACTIONBOT_THREADS: must be a positive integer, got {self.threads}")
         if self.backend == "local" and self.load_in_4bit and self.device == "cpu":

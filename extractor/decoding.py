@@ -29,9 +29,11 @@ SPARSE_HEAD_SHARE = 0.25
 GRAMMAR_CACHE_VERSION = 3  # bump when the grammar built from a schema changes
 _TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
 _ITEM_START = b'{"turn"'
-_BOUNDED_CHARS = r'_characters ::= (([^\"\\\r\n]))'
-_BOUNDED_CHARS_ESCAPED = (r'_characters ::= (([^\0-\x1f\"\\\r\n]) | ("\\" (([\"\\/bfnrt]) | '
-                          r'("u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]))))')
+_BOUNDED_CHARS = r"_characters ::= (([^\"\\\r\n]))"
+_BOUNDED_CHARS_ESCAPED = (
+    r'_characters ::= (([^\0-\x1f\"\\\r\n]) | ("\\" (([\"\\/bfnrt]) | '
+    r'("u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]))))'
+)
 
 
 @dataclass
@@ -55,7 +57,9 @@ class GrammarStore:
         self.dir = Path(cache_dir) / "grammars" if cache_dir else None
         vocab = tokenizer.get_vocab()
         digest = hashlib.sha256(json.dumps(sorted(vocab.items()), ensure_ascii=False).encode())
-        digest.update(f"{vocab_size}|{stop_ids}|{importlib.metadata.version('xgrammar')}|{GRAMMAR_CACHE_VERSION}".encode())
+        digest.update(
+            f"{vocab_size}|{stop_ids}|{importlib.metadata.version('xgrammar')}|{GRAMMAR_CACHE_VERSION}".encode()
+        )
         self.key = digest.hexdigest()[:16]
         self.info = self._load_info(tokenizer, vocab_size, stop_ids)
         self.compiler = xgr.GrammarCompiler(self.info, max_threads=max(1, torch.get_num_threads()))
@@ -100,7 +104,8 @@ class GrammarStore:
         # Exactly render_target's layout: no free whitespace, json.dumps separators, schema key order.
         # https://xgrammar.mlc.ai/docs/api/python/compiler.html
         grammar = xgr.Grammar.from_json_schema(
-            schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True)
+            schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True
+        )
         # xgrammar 0.2.8 drops escapes from length-bounded strings (a task with a quote could not be
         # written) and lets raw control characters in (json.loads refuses them): fix those rules.
         ebnf = str(grammar).replace(_BOUNDED_CHARS, _BOUNDED_CHARS_ESCAPED)
@@ -125,8 +130,15 @@ def _write(path: Path | None, text: str) -> None:
 class ConstrainedDecoder:
     """Schema-constrained greedy generation for one (model, tokenizer) pair."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, cache_dir: Path | None = None, jump_forward: bool = True,
-                 empty_penalty: float = 0.0):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        cache_dir: Path | None = None,
+        jump_forward: bool = True,
+        empty_penalty: float = 0.0,
+    ):
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
         self.empty_penalty = empty_penalty
         self.decoder = model.get_decoder()
@@ -140,14 +152,17 @@ class ConstrainedDecoder:
         self._drafts: dict[str, list[int]] = {}
         vocab = self.grammars.info.decoded_vocab
         self._token_bytes: list[bytes] = list(vocab) + [b""] * max(0, self.vocab_size - len(vocab))
-        self._digit_tokens = [(i, b) for i, b in enumerate(self._token_bytes) if any(48 <= c <= 57 for c in b)]
+        self._digit_tokens = [
+            (i, b) for i, b in enumerate(self._token_bytes) if any(48 <= c <= 57 for c in b)
+        ]
         # Tokens holding "]": before the first item the grammar allows them only to close an empty list.
         self._closers = torch.tensor([b"]" in b for b in self._token_bytes], dtype=torch.bool)
 
     # -- public API -------------------------------------------------------------------------
 
-    def generate(self, prompts: list[str], schemas: list[dict[str, Any]], max_new_tokens: int,
-                 batch_size: int = 8) -> list[str]:
+    def generate(
+        self, prompts: list[str], schemas: list[dict[str, Any]], max_new_tokens: int, batch_size: int = 8
+    ) -> list[str]:
         """Greedy JSON for each prompt, constrained by its schema; results in input order."""
         encoded = [self.encode_prompt(p) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
@@ -168,7 +183,9 @@ class ConstrainedDecoder:
     # -- decoding loops ---------------------------------------------------------------------
 
     @torch.inference_mode()
-    def run_batch(self, prompts: list[list[int]], schemas: list[dict[str, Any]], max_new_tokens: int) -> list[str]:
+    def run_batch(
+        self, prompts: list[list[int]], schemas: list[dict[str, Any]], max_new_tokens: int
+    ) -> list[str]:
         """Decode one batch of tokenised prompts (left-padded) and return their JSON texts."""
         rows = []
         for schema in schemas:
@@ -179,8 +196,8 @@ class ConstrainedDecoder:
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for i, p in enumerate(prompts):
-            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p):] = 1
+            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
         single = len(prompts) == 1 and self.jump_forward
@@ -195,8 +212,9 @@ class ConstrainedDecoder:
             self._loop_batch(rows, cache, mask, positions[:, -1], max_new_tokens)
         return [self._finish(row) for row in rows]
 
-    def _loop_batch(self, rows: list[_Row], cache: Any, mask: torch.Tensor, last_pos: torch.Tensor,
-                    max_new_tokens: int) -> None:
+    def _loop_batch(
+        self, rows: list[_Row], cache: Any, mask: torch.Tensor, last_pos: torch.Tensor, max_new_tokens: int
+    ) -> None:
         device = self.head_weight.device
         live = [i for i, r in enumerate(rows) if not r.done]
         if len(live) < len(rows):
@@ -206,7 +224,9 @@ class ConstrainedDecoder:
             ids = torch.tensor([[rows[i].pending] for i in live], dtype=torch.long)
             mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
             last_pos = last_pos + 1
-            hidden = self._forward(ids.to(device), mask.to(device), last_pos[:, None].to(device), cache)[:, -1]
+            hidden = self._forward(ids.to(device), mask.to(device), last_pos[:, None].to(device), cache)[
+                :, -1
+            ]
             for k, i in enumerate(live):
                 self._advance(rows[i], self._pick(rows[i], hidden[k]), max_new_tokens)
             keep = [k for k, i in enumerate(live) if not rows[i].done]
@@ -242,8 +262,12 @@ class ConstrainedDecoder:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _forward(self, ids: torch.Tensor, mask: torch.Tensor | None, positions: torch.Tensor, cache: Any) -> torch.Tensor:
-        out = self.decoder(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
+    def _forward(
+        self, ids: torch.Tensor, mask: torch.Tensor | None, positions: torch.Tensor, cache: Any
+    ) -> torch.Tensor:
+        out = self.decoder(
+            input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True
+        )
         return out.last_hidden_state
 
     def _pick(self, row: _Row, hidden: torch.Tensor) -> int:
@@ -316,8 +340,11 @@ class ConstrainedDecoder:
         text = row.text.decode("utf-8", errors="replace")
         if row.matcher.is_completed() or row.matcher.is_terminated():
             return text
-        logger.warning("generation stopped after %d tokens with the JSON still open; closing it after "
-                       "the last complete item (raise ACTIONBOT_MAX_NEW_TOKENS to keep more)", len(row.out))
+        logger.warning(
+            "generation stopped after %d tokens with the JSON still open; closing it after "
+            "the last complete item (raise ACTIONBOT_MAX_NEW_TOKENS to keep more)",
+            len(row.out),
+        )
         return close_json(text)
 
 
@@ -356,7 +383,12 @@ def generate_unconstrained(model: Any, tokenizer: Any, prompts: list[str], max_n
         tokenizer.padding_side = side
     batch = batch.to(model.device)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad,
-                         eos_token_id=stop_token_ids(tokenizer))
-    new = out[:, batch["input_ids"].shape[1]:]
+    out = model.generate(
+        **batch,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        pad_token_id=pad,
+        eos_token_id=stop_token_ids(tokenizer),
+    )
+    new = out[:, batch["input_ids"].shape[1] :]
     return [tokenizer.decode(row, skip_special_tokens=True) for row in new]

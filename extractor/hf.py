@@ -49,7 +49,9 @@ def resolve_adapter(config: ModelConfig) -> Path | None:
         return shipped
     path = Path(config.adapter).expanduser()
     if not path.is_dir():
-        raise ModelLoadError(f"adapter {path} not found; pass an adapter directory, or --adapter none for the base model")
+        raise ModelLoadError(
+            f"adapter {path} not found; pass an adapter directory, or --adapter none for the base model"
+        )
     return path
 
 
@@ -57,20 +59,26 @@ def check_adapter_format(adapter: Path, base: str) -> dict[str, Any]:
     """Read `adapter`/format.json; refuse an adapter trained for another prompt format or base."""
     path = adapter / "format.json"
     if not path.is_file():
-        raise AdapterFormatError(f"{adapter} has no format.json, so its prompt format is unknown; "
-                                 "re-save it with `actionbot train` or use --adapter none")
+        raise AdapterFormatError(
+            f"{adapter} has no format.json, so its prompt format is unknown; "
+            "re-save it with `actionbot train` or use --adapter none"
+        )
     try:
         fmt = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise AdapterFormatError(f"{path} is not valid JSON ({exc})") from exc
     version = str(fmt.get("prompt_format_version"))
     if version != PROMPT_FORMAT_VERSION:
-        raise AdapterFormatError(f"adapter {adapter.name} was trained with prompt format {version}, this code renders "
-                                 f"format {PROMPT_FORMAT_VERSION}; retrain it (actionbot train) or use --adapter none")
+        raise AdapterFormatError(
+            f"adapter {adapter.name} was trained with prompt format {version}, this code renders "
+            f"format {PROMPT_FORMAT_VERSION}; retrain it (actionbot train) or use --adapter none"
+        )
     want = weights.base_id(base)
     if fmt.get("base_model") != want:
-        raise AdapterFormatError(f"adapter {adapter.name} was trained on base {fmt.get('base_model')!r}, "
-                                 f"not {want!r}; pass --model {fmt.get('base_model')} or another adapter")
+        raise AdapterFormatError(
+            f"adapter {adapter.name} was trained on base {fmt.get('base_model')!r}, "
+            f"not {want!r}; pass --model {fmt.get('base_model')} or another adapter"
+        )
     return fmt
 
 
@@ -80,12 +88,20 @@ def pick_device(config: ModelConfig) -> str:
 
     if config.device == "cuda" and not torch.cuda.is_available():
         raise ModelLoadError("ACTIONBOT_DEVICE=cuda but no CUDA device is visible; use --device cpu")
-    device = "cuda" if config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available()) else "cpu"
+    device = (
+        "cuda"
+        if config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+        else "cpu"
+    )
     if config.load_in_4bit:
         if device != "cuda":
-            raise ModelLoadError("4-bit loading (ACTIONBOT_4BIT) needs a CUDA GPU; unset ACTIONBOT_4BIT on CPU")
+            raise ModelLoadError(
+                "4-bit loading (ACTIONBOT_4BIT) needs a CUDA GPU; unset ACTIONBOT_4BIT on CPU"
+            )
         if importlib.util.find_spec("bitsandbytes") is None:
-            raise ModelLoadError("4-bit loading needs bitsandbytes: pip install bitsandbytes (or unset ACTIONBOT_4BIT)")
+            raise ModelLoadError(
+                "4-bit loading needs bitsandbytes: pip install bitsandbytes (or unset ACTIONBOT_4BIT)"
+            )
     return device
 
 
@@ -109,7 +125,10 @@ class HFExtractor:
         base_dir = weights.resolve_base(config.base, cache_dir, progress)
         adapter = resolve_adapter(config)
         fmt = check_adapter_format(adapter, config.base) if adapter else None
-        say(f"loading {weights.base_id(config.base)}" + (f" + {adapter.name}" if adapter else " (few-shot, no adapter)"))
+        say(
+            f"loading {weights.base_id(config.base)}"
+            + (f" + {adapter.name}" if adapter else " (few-shot, no adapter)")
+        )
         dtype = _dtype(config, self.device)
         kwargs: dict[str, Any] = {"dtype": dtype}
         if config.load_in_4bit:
@@ -117,19 +136,24 @@ class HFExtractor:
 
             # https://huggingface.co/docs/transformers/quantization/bitsandbytes
             kwargs["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                bnb_4bit_compute_dtype=torch.bfloat16)
+                load_in_4bit=True,
+                bnb_4bit_quant_type="nf4",
+                bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=torch.bfloat16,
+            )
             kwargs["device_map"] = {"": 0}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
             model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
         except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-            raise ModelLoadError(f"could not load the base model from {base_dir} ({exc}); delete that folder and run "
-                                 f"`actionbot models fetch {config.base}` to rebuild it") from exc
+            raise ModelLoadError(
+                f"could not load the base model from {base_dir} ({exc}); delete that folder and run "
+                f"`actionbot models fetch {config.base}` to rebuild it"
+            ) from exc
         if not getattr(self.tokenizer, "chat_template", None):
             self.tokenizer.chat_template = weights.default_chat_template(self.tokenizer)
         if not config.load_in_4bit:
-            model = model.to(self.device)
+            model = model.to(self.device)  # type: ignore[arg-type]  # transformers' to() stub wants a model
         if adapter:
             model = _attach_adapter(model, adapter, merge=not config.load_in_4bit)
         model.eval()
@@ -137,9 +161,18 @@ class HFExtractor:
         self.few_shot = adapter is None
         self.context_tokens = config.context_tokens
         version = (fmt or {}).get("adapter_version") or (adapter.name if adapter else "base")
-        self.name = f"{weights.base_id(config.base)}+{version}" if adapter else f"{weights.base_id(config.base)} (few-shot)"
-        self.decoder = ConstrainedDecoder(model, self.tokenizer, cache_dir=cache_dir or weights.default_cache_root(),
-                                          jump_forward=config.jump_forward, empty_penalty=config.empty_penalty)
+        self.name = (
+            f"{weights.base_id(config.base)}+{version}"
+            if adapter
+            else f"{weights.base_id(config.base)} (few-shot)"
+        )
+        self.decoder = ConstrainedDecoder(
+            model,
+            self.tokenizer,
+            cache_dir=cache_dir or weights.default_cache_root(),
+            jump_forward=config.jump_forward,
+            empty_penalty=config.empty_penalty,
+        )
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)
 
@@ -150,8 +183,9 @@ class HFExtractor:
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """Schema-constrained greedy JSON for each request, in request order."""
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
-        return self.decoder.generate(prompts, [r.schema for r in requests], self.config.max_new_tokens,
-                                     self.config.batch_size)
+        return self.decoder.generate(
+            prompts, [r.schema for r in requests], self.config.max_new_tokens, self.config.batch_size
+        )
 
 
 def _dtype(config: ModelConfig, device: str) -> Any:
@@ -170,7 +204,9 @@ def _attach_adapter(model: Any, adapter: Path, *, merge: bool) -> Any:
         # https://huggingface.co/docs/peft/package_reference/peft_model#peft.PeftModel.from_pretrained
         peft_model = PeftModel.from_pretrained(model, str(adapter))
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise ModelLoadError(f"could not load the adapter in {adapter} ({exc}); re-train or re-copy it, "
-                             "or run the base model with --adapter none") from exc
+        raise ModelLoadError(
+            f"could not load the adapter in {adapter} ({exc}); re-train or re-copy it, "
+            "or run the base model with --adapter none"
+        ) from exc
     # Merged LoRA costs nothing per token; a 4-bit base cannot take merged weights without loss.
     return peft_model.merge_and_unload() if merge else peft_model

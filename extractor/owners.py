@@ -125,7 +125,7 @@ def speaker_names(transcript: Transcript) -> dict[str, str]:
 
 def _nameless(label: str | None) -> bool:
     """A speaker label that is not a person's name (#Person1#, Speaker 2, Project Manager)."""
-    return bool(label) and (is_generic_label(label) or is_role_label(label))
+    return label is not None and bool(label) and (is_generic_label(label) or is_role_label(label))
 
 
 def _other_speakers(speakers: list[str | None]) -> list[str | None]:

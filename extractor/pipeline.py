@@ -50,7 +50,9 @@ class ExtractionResult:
         """The public output: {"action_items": [...]} plus meeting metadata."""
         return {
             "action_items": [it.to_json() for it in self.items],
-            "meeting_date": self.transcript.meeting_date.isoformat() if self.transcript.meeting_date else None,
+            "meeting_date": self.transcript.meeting_date.isoformat()
+            if self.transcript.meeting_date
+            else None,
             "format": self.transcript.format,
             "model": self.model,
             "warnings": self.warnings,
@@ -68,7 +70,9 @@ def chunk_budget(extractor: Extractor, meeting_date: dt.date | None) -> int:
 def plan_requests(transcript: Transcript, extractor: Extractor) -> list[GenerationRequest]:
     """One schema-constrained request per chunk of `transcript`."""
     if not transcript.turns:
-        raise InputError("the transcript has no text to read: " + "; ".join(transcript.warnings or ("it is empty",)))
+        raise InputError(
+            "the transcript has no text to read: " + "; ".join(transcript.warnings or ("it is empty",))
+        )
     chunks = chunk_turns(
         transcript.turns,
         lambda turns: extractor.count_tokens(render_turns(turns)),
@@ -101,7 +105,9 @@ def assemble(transcript: Transcript, raws: list[str], latency_s: float, model: s
             )
             per_chunk.append(salvaged)
     items = finalize(merge_items(per_chunk), transcript)
-    logger.info("extracted %d item(s) from %d chunk(s) in %.2fs with %s", len(items), len(raws), latency_s, model)
+    logger.info(
+        "extracted %d item(s) from %d chunk(s) in %.2fs with %s", len(items), len(raws), latency_s, model
+    )
     return ExtractionResult(items, transcript, list(raws), valid, latency_s, model, warnings)
 
 

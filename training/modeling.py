@@ -107,6 +107,8 @@ def load_model(cfg: TrainConfig, path: str, device: str) -> Any:
         )
     elif cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=ckpt_kwargs)
+    if cfg.init_adapter:
+        return _continue_adapter(cfg, model)
     # https://huggingface.co/docs/peft/package_reference/lora#peft.LoraConfig
     lora = LoraConfig(
         r=cfg.lora_r,
@@ -122,4 +124,22 @@ def load_model(cfg: TrainConfig, path: str, device: str) -> Any:
         raise SetupError(f"target_modules: {exc}") from exc
     trainable, total = model.get_nb_trainable_parameters()
     logger.info("LoRA: %d trainable of %d parameters (%.2f%%)", trainable, total, 100 * trainable / total)
+    return model
+
+
+def _continue_adapter(cfg: TrainConfig, model: Any) -> Any:
+    """`model` with the trainable LoRA weights of `cfg.init_adapter` (continued training)."""
+    from peft import PeftModel
+
+    from extractor.errors import AdapterFormatError
+    from extractor.hf import check_adapter_format
+
+    adapter = Path(cfg.init_adapter or "")
+    try:
+        check_adapter_format(adapter, base_id(cfg))
+        # https://huggingface.co/docs/peft/package_reference/peft_model#peft.PeftModel.from_pretrained
+        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+    except (AdapterFormatError, OSError, ValueError) as exc:
+        raise SetupError(f"init_adapter: {exc}") from exc
+    logger.info("continuing from the LoRA weights in %s", adapter)
     return model

@@ -50,6 +50,7 @@ FINGERPRINT_KEYS = (
     "group_by_length",
     "eval_fraction",
     "empty_keep",
+    "init_adapter",
 )
 
 
@@ -163,6 +164,8 @@ class LoraTrainer:
     def _autocast(self) -> Any:
         if self.device == "cuda" and (self.cfg.bf16 or self.cfg.quantization == "qlora"):
             return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.device == "cpu" and self.cfg.cpu_bf16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def _loss_sum(self, batch: dict[str, Any]) -> tuple[torch.Tensor, int]:
@@ -352,6 +355,7 @@ class LoraTrainer:
             "train_examples": len(self.train_rows),
             "context_tokens": self.cfg.context_tokens,
             "quantization": self.cfg.quantization,
+            "init_adapter": self.cfg.init_adapter,
             "data": self.stats.to_json(),
         }
         # The adapter names its base by our short name, not this machine's cache path.

@@ -73,8 +73,14 @@ def test_grammar_accepts_render_target_token_by_token(items, grammar_dir):
     assert matcher.is_completed()
 
 
-@pytest.mark.parametrize("text", ['{"action_items":[]}', '{"action_items": [{"turn": 1, "owner": "A", "task": "Do it", '
-                                  '"deadline": null, "priority": null}] }', '{"action_items": [{"owner": "A", "turn": 1'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"action_items":[]}',
+        '{"action_items": [{"turn": 1, "owner": "A", "task": "Do it", "deadline": null, "priority": null}] }',
+        '{"action_items": [{"owner": "A", "turn": 1',
+    ],
+)
 def test_grammar_rejects_other_layouts(text, grammar_dir):
     tok = tiny_tokenizer()
     store = GrammarStore(tok, len(tok), stop_token_ids(tok), grammar_dir)
@@ -137,11 +143,17 @@ def test_cut_off_output_is_still_valid_json(arch, budget, models, grammar_dir, c
     assert "still open" in caplog.text
 
 
-@pytest.mark.parametrize("text,count", [
-    ('{"action_items": [{"turn": 1, "owner": null, "task": "Do it", "deadline": null, "priority": null}, {"tu', 1),
-    ('{"action_items": [{"turn": 1, "owner": null, "task": "Do', 0),
-    ('{"action_items": []}', 0),
-])
+@pytest.mark.parametrize(
+    "text,count",
+    [
+        (
+            '{"action_items": [{"turn": 1, "owner": null, "task": "Do it", "deadline": null, "priority": null}, {"tu',
+            1,
+        ),
+        ('{"action_items": [{"turn": 1, "owner": null, "task": "Do', 0),
+        ('{"action_items": []}', 0),
+    ],
+)
 def test_close_json(text, count):
     closed = close_json(text)
     assert len(parse_items(closed)) == count

@@ -27,23 +27,36 @@ def base_dir(tmp_path_factory):
 
 
 def _adapter(base_dir, path, **fmt):
-    model = get_peft_model(tiny_model("llama", len(tiny_tokenizer())),
-                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    model = get_peft_model(
+        tiny_model("llama", len(tiny_tokenizer())),
+        LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+    )
     model.save_pretrained(path)
-    (path / "format.json").write_text(json.dumps(
-        {"prompt_format_version": PROMPT_FORMAT_VERSION, "base_model": base_dir.name, **fmt}), encoding="utf-8")
+    (path / "format.json").write_text(
+        json.dumps({"prompt_format_version": PROMPT_FORMAT_VERSION, "base_model": base_dir.name, **fmt}),
+        encoding="utf-8",
+    )
     return path
 
 
 def _config(base_dir, tmp_path, adapter):
-    return ModelConfig(base=str(base_dir), adapter=adapter, device="cpu", cache_dir=str(tmp_path),
-                       max_new_tokens=40, threads=1)
+    return ModelConfig(
+        base=str(base_dir),
+        adapter=adapter,
+        device="cpu",
+        cache_dir=str(tmp_path),
+        max_new_tokens=40,
+        threads=1,
+    )
 
 
-@pytest.mark.parametrize("fmt,match", [
-    ({"prompt_format_version": "0"}, "prompt format"),
-    ({"base_model": "gemma-3-270m"}, "base"),
-])
+@pytest.mark.parametrize(
+    "fmt,match",
+    [
+        ({"prompt_format_version": "0"}, "prompt format"),
+        ({"base_model": "gemma-3-270m"}, "base"),
+    ],
+)
 def test_adapter_format_mismatch_is_refused(base_dir, tmp_path, fmt, match):
     adapter = _adapter(base_dir, tmp_path / "ad", **fmt)
     with pytest.raises(AdapterFormatError, match=match):

@@ -36,9 +36,11 @@ TURNS = [
 
 
 def _corpus() -> list[str]:
-    items = [ModelItem(turn=0, owner="Alex", task="Send the Q3 numbers", deadline="by Friday", priority="high"),
-             ModelItem(turn=2, owner="José", task="Book the room", deadline="today"),
-             ModelItem(turn=3, task='Fix the "login" bug')]
+    items = [
+        ModelItem(turn=0, owner="Alex", task="Send the Q3 numbers", deadline="by Friday", priority="high"),
+        ModelItem(turn=2, owner="José", task="Book the room", deadline="today"),
+        ModelItem(turn=3, task='Fix the "login" bug'),
+    ]
     text = [render_target(items), render_target(items[:1]), render_target([])]
     text += [m["content"] for m in build_messages(TURNS, few_shot=True)]
     return text * 20
@@ -50,10 +52,16 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIALS, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=600,
+        special_tokens=SPECIALS,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(_corpus(), trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>"
+    )
     fast.chat_template = GEMMA3_CHAT_TEMPLATE
     return fast
 
@@ -61,9 +69,18 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
 def tiny_model(arch: str, vocab_size: int, seed: int = 0) -> Any:
     """A 2-layer, hidden-64 random model of `arch` (fp32, eval mode)."""
     torch.manual_seed(seed)
-    common: dict[str, Any] = dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                                  pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    common: dict[str, Any] = dict(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
     if arch == "llama":
         model = LlamaForCausalLM(LlamaConfig(**common))
     elif arch == "mistral":
@@ -72,8 +89,11 @@ def tiny_model(arch: str, vocab_size: int, seed: int = 0) -> Any:
         model = Phi3ForCausalLM(Phi3Config(**common))
     elif arch == "gemma3":
         # A small sliding window, so decoding runs past it and drafts get cropped there.
-        model = Gemma3ForCausalLM(Gemma3TextConfig(**common, head_dim=16, sliding_window=32,
-                                                   layer_types=["sliding_attention", "full_attention"]))
+        model = Gemma3ForCausalLM(
+            Gemma3TextConfig(
+                **common, head_dim=16, sliding_window=32, layer_types=["sliding_attention", "full_attention"]
+            )
+        )
     else:
         raise ValueError(f"unknown arch {arch}")
     # Random init gives near-flat logits; larger weights make greedy choices clear-cut.

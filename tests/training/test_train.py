@@ -276,3 +276,53 @@ def test_empty_keep_thins_only_training_chunks_without_items(
 def test_empty_keep_range(tmp_path: Path, records_file: Path, value: float) -> None:
     with pytest.raises(ValueError, match="empty_keep"):
         tiny_cfg(tmp_path / "base", records_file, tmp_path / "a", empty_keep=value)
+
+
+def test_init_adapter_continues_from_its_weights(tmp_path: Path, tiny_base: Path, records_file: Path) -> None:
+    first = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=2))
+    first.train()
+    first.save()
+    saved = load_file(tmp_path / "a" / "adapter_model.safetensors")
+    cont = build_trainer(
+        tiny_cfg(
+            tiny_base, records_file, tmp_path / "b", max_steps=1, lr=1e-9, init_adapter=str(tmp_path / "a")
+        )
+    )
+    start = {k.replace(".default", ""): v for k, v in cont.model.state_dict().items() if "lora_" in k}
+    assert start.keys() == saved.keys()
+    assert all(torch.equal(start[k], saved[k]) for k in saved)  # not a fresh init (B would be zero)
+    assert any(p.requires_grad for p in cont.model.parameters())
+    cont.train()
+    cont.save()
+    assert json.loads((tmp_path / "b" / "format.json").read_text())["init_adapter"] == str(tmp_path / "a")
+
+
+def test_init_adapter_must_be_an_adapter(tmp_path: Path, tiny_base: Path, records_file: Path) -> None:
+    with pytest.raises(ValueError, match=r"init_adapter: .* \(no adapter_config.json\)"):
+        tiny_cfg(tiny_base, records_file, tmp_path / "a", init_adapter=str(tmp_path))
+
+
+def test_init_adapter_for_another_base_is_refused(
+    tmp_path: Path, tiny_base: Path, records_file: Path
+) -> None:
+    from training.errors import SetupError
+
+    first = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=1))
+    first.train()
+    first.save()
+    fmt = tmp_path / "a" / "format.json"
+    fmt.write_text(json.dumps({**json.loads(fmt.read_text()), "base_model": "other-base"}))
+    with pytest.raises(SetupError, match="init_adapter: .*trained on base 'other-base'"):
+        build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "b", init_adapter=str(tmp_path / "a")))
+
+
+def test_cpu_bf16_autocasts_the_forward_only_when_asked(
+    tmp_path: Path, tiny_base: Path, records_file: Path
+) -> None:
+    seen = []
+    for flag in (False, True):
+        trainer = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / f"a{flag}", cpu_bf16=flag))
+        with trainer._autocast():
+            seen.append(torch.is_autocast_enabled("cpu"))
+        assert all(p.dtype == torch.float32 for p in trainer.model.parameters() if p.requires_grad)
+    assert seen == [False, True]
