@@ -7,6 +7,7 @@ import logging
 import re
 
 from extractor.chunking import SAME_OWNER_SIMILARITY, task_similarity, task_tokens
+from extractor.commitments import committed_owner
 from extractor.dates import resolve_deadline
 from extractor.owners import MeetingNames, fold, normalize_owner
 from extractor.schema import ActionItem, Evidence, ModelItem
@@ -30,8 +31,11 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
             logger.debug("dropping item on unknown turn %d: %r", item.turn, item.task)
             continue
         deadline = clean_deadline(item.deadline)
+        owner = normalize_owner(item.owner, transcript, item.turn, index=index)
+        if owner is not None:
+            owner = committed_owner(turn, owner, index) or owner
         action = ActionItem(
-            owner=normalize_owner(item.owner, transcript, item.turn, index=index),
+            owner=owner,
             task=item.task,
             deadline=deadline,
             deadline_date=resolve_deadline(deadline, transcript.meeting_date, transcript.tz),
