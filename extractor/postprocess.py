@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from extractor.anchoring import anchor_turn
 from extractor.chunking import SAME_OWNER_SIMILARITY, task_similarity, task_tokens
 from extractor.commitments import committed_owner
 from extractor.dates import resolve_deadline
@@ -26,10 +27,11 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
     index = MeetingNames.build(transcript)
     out: list[ActionItem] = []
     for item in items:
-        turn = by_index.get(item.turn)
-        if turn is None:
+        if item.turn not in by_index:
             logger.debug("dropping item on unknown turn %d: %r", item.turn, item.task)
             continue
+        item = item.model_copy(update={"turn": anchor_turn(item.turn, item.task, by_index)})
+        turn = by_index[item.turn]
         deadline = clean_deadline(item.deadline)
         owner = normalize_owner(item.owner, transcript, item.turn, index=index)
         if owner is not None:

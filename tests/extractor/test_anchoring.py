@@ -1,0 +1,59 @@
+"""anchor_turn: an item moves to a nearby first-person commitment that says its task plainly."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor.anchoring import WINDOW_TURNS, anchor_turn, support
+from extractor.postprocess import finalize
+from extractor.schema import ModelItem
+from extractor.turns import Transcript, Turn
+
+TURNS = (
+    Turn(0, "#Person1#", "Hey team, let's sync on the Q3 report."),
+    Turn(1, "#Person2#", "I can take the lead on gathering the sales data. I'll have it done by Friday."),
+    Turn(2, "#Person1#", "Great, thanks Alex. Maria, can you handle the marketing metrics?"),
+    Turn(3, "#Person3#", "Sure thing. I'll get those to you by end of day Thursday."),
+)
+BY_INDEX = {t.index: t for t in TURNS}
+
+
+def test_support_counts_task_words_by_their_beginnings() -> None:
+    assert support("Gather the sales data", TURNS[1].text) == 3  # gathering ~ gather
+    assert support("Gather the sales data", TURNS[3].text) == 0
+
+
+@pytest.mark.parametrize(
+    ("turn", "task", "expected"),
+    [
+        (3, "Gather the sales data", 1),  # moved to the commitment that says it
+        (1, "Gather the sales data", 1),
+        (3, "Provide the marketing metrics", 3),  # the request (turn 2) says it, but it is not a commitment
+        (3, "Book the venue", 3),  # no turn says it: keep the model's turn
+        (42, "Gather the sales data", 42),  # unknown turns are the caller's to drop
+    ],
+)
+def test_anchor_turn(turn: int, task: str, expected: int) -> None:
+    assert anchor_turn(turn, task, BY_INDEX) == expected
+
+
+def test_far_turns_do_not_compete() -> None:
+    filler = {k: Turn(k, "Lee", "Mm-hmm.") for k in range(2, WINDOW_TURNS + 3)}
+    turns = {1: TURNS[1], **filler}
+    assert anchor_turn(WINDOW_TURNS + 1, "Gather the sales data", turns) == 1
+    assert anchor_turn(WINDOW_TURNS + 2, "Gather the sales data", turns) == WINDOW_TURNS + 2
+
+
+def test_finalize_reads_the_demo_right_from_a_confused_model() -> None:
+    transcript = Transcript(turns=TURNS, format="dialogsum")
+    items = [
+        ModelItem(turn=3, owner="Maria", task="Gather the sales data", deadline="by Friday"),
+        ModelItem(
+            turn=3, owner="Maria", task="Provide the marketing metrics", deadline="by end of day Thursday"
+        ),
+    ]
+    out = finalize(items, transcript)
+    assert [(it.owner, it.evidence.turn if it.evidence else None) for it in out] == [
+        ("Alex", 1),
+        ("Maria", 3),
+    ]
