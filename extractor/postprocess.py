@@ -10,7 +10,9 @@ from extractor.anchoring import anchor_turn
 from extractor.chunking import SAME_OWNER_SIMILARITY, task_similarity, task_tokens
 from extractor.commitments import committed_owner
 from extractor.dates import resolve_deadline
+from extractor.deadline_spans import find_deadlines, said_in
 from extractor.owners import MeetingNames, fold, normalize_owner
+from extractor.priority_cues import stated_priority
 from extractor.schema import ActionItem, Evidence, ModelItem
 from extractor.turns import Transcript, Turn
 
@@ -32,7 +34,7 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
             continue
         item = item.model_copy(update={"turn": anchor_turn(item.turn, item.task, by_index)})
         turn = by_index[item.turn]
-        deadline = clean_deadline(item.deadline)
+        deadline = grounded_deadline(clean_deadline(item.deadline), item.turn, by_index)
         owner = normalize_owner(item.owner, transcript, item.turn, index=index)
         if owner is not None:
             owner = committed_owner(turn, owner, index) or owner
@@ -41,7 +43,7 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
             task=item.task,
             deadline=deadline,
             deadline_date=resolve_deadline(deadline, transcript.meeting_date, transcript.tz),
-            priority=item.priority,
+            priority=item.priority or stated_priority(*_texts(item.turn, item.turn - 1, by_index=by_index)),
             evidence=Evidence(
                 turn=turn.index,
                 time=turn.timestamp,
@@ -51,6 +53,25 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
         )
         _add_unique(out, action)
     return sorted(out, key=lambda it: it.evidence.turn if it.evidence else 0)
+
+
+def _texts(*turns: int, by_index: dict[int, Turn]) -> list[str]:
+    return [by_index[k].text for k in turns if k in by_index]
+
+
+def grounded_deadline(deadline: str | None, turn: int, by_index: dict[int, Turn]) -> str | None:
+    """`deadline` when it is said on the supporting turn or next to it; otherwise the one deadline
+    phrase the supporting turn says, if it says exactly one (the model copied a neighbour's)."""
+    spans = find_deadlines(by_index[turn].text)
+    if deadline is None:
+        return spans[0] if len(spans) == 1 else None
+    near = _texts(turn - 1, turn, turn + 1, by_index=by_index)
+    if said_in(deadline, near):
+        return deadline
+    if len(spans) == 1:
+        logger.debug("deadline %r is not said near turn %d; using %r", deadline, turn, spans[0])
+        return spans[0]
+    return deadline
 
 
 def clean_deadline(deadline: str | None) -> str | None:
