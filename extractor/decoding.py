@@ -257,7 +257,7 @@ class ConstrainedDecoder:
             else:
                 if not row.done:
                     self._advance(row, self._pick(row, hidden[len(draft)]), max_new_tokens)
-            cache.crop(-(len(draft) - kept) if kept < len(draft) else 0)
+            _drop_last(cache, len(draft) - kept)
             length += 1 + kept
 
     # -- steps ------------------------------------------------------------------------------
@@ -392,3 +392,13 @@ def generate_unconstrained(model: Any, tokenizer: Any, prompts: list[str], max_n
     )
     new = out[:, batch["input_ids"].shape[1] :]
     return [tokenizer.decode(row, skip_special_tokens=True) for row in new]
+
+
+def _drop_last(cache: Any, count: int) -> None:
+    """Forget the last `count` cached positions (rejected draft tokens). Layer by layer, so a
+    layer that holds nothing yet is skipped (transformers 5.17 crashes cropping those)."""
+    if count <= 0:
+        return
+    for layer in getattr(cache, "layers", None) or [cache]:
+        if getattr(layer, "keys", True) is not None:
+            layer.crop(-count)

@@ -369,7 +369,8 @@ class LoraTrainer:
             (tmp / "training_summary.json").write_text(
                 json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8"
             )
-        if not self.cfg.keep_checkpoints:
+        # A run stopped by its time budget is unfinished: keep its checkpoints for --resume.
+        if not self.cfg.keep_checkpoints and self.stopped_by != "max_minutes":
             shutil.rmtree(self.root, ignore_errors=True)
         self.progress(f"adapter saved to {out}")
         return TrainResult(out, self.step, self.final_loss, self.eval_loss, self.seconds, self.stopped_by)

@@ -13,6 +13,7 @@ import xgrammar as xgr
 from extractor.decoding import (
     ConstrainedDecoder,
     GrammarStore,
+    _drop_last,
     close_json,
     generate_unconstrained,
     stop_token_ids,
@@ -183,3 +184,31 @@ def test_empty_penalty_only_moves_the_first_decision(arch, models, grammar_dir):
     for was, now in zip(before, after, strict=True):
         # An answer that already had items is untouched; an empty one must now start an item.
         assert now == was if parse_items(was) else now.startswith('{"action_items": [{"turn": ')
+
+
+class _Layer:
+    def __init__(self, keys: Any) -> None:
+        self.keys, self.cropped = keys, []
+
+    def crop(self, max_length: int) -> None:
+        self.cropped.append(max_length)
+
+
+def test_rejected_draft_is_dropped_only_from_layers_that_hold_something() -> None:
+    # transformers 5.17's Gemma cache keeps never-filled layers with keys None; cropping one crashed
+    # the jump-forward loop on the GPU. Nothing to drop means no crop at all.
+    full, empty = _Layer(torch.zeros(1, 1, 5, 2)), _Layer(None)
+    cache = type("Cache", (), {"layers": [full, empty]})()
+    _drop_last(cache, 0)
+    assert full.cropped == [] and empty.cropped == []
+    _drop_last(cache, 2)
+    assert full.cropped == [-2] and empty.cropped == []
+
+
+def test_dropping_from_a_real_cache_forgets_the_last_positions() -> None:
+    from transformers import DynamicCache
+
+    cache = DynamicCache()
+    cache.update(torch.zeros(1, 2, 6, 4), torch.zeros(1, 2, 6, 4), 0)
+    _drop_last(cache, 2)
+    assert cache.get_seq_length() == 4

@@ -173,12 +173,19 @@ def test_resume_continues_exactly(tmp_path: Path, tiny_base: Path, records_file:
 
 @pytest.mark.slow
 def test_time_budget_stops_and_saves(tmp_path: Path, tiny_base: Path, records_file: Path) -> None:
-    trainer = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=50, max_minutes=1e-9))
+    trainer = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=4, max_minutes=1e-9))
     trainer.train()
     result = trainer.save()
     assert (result.steps, result.stopped_by) == (1, "max_minutes") and (
         result.adapter_dir / "format.json"
     ).is_file()
+    # The run is unfinished: its checkpoint stays, and --resume carries it on to max_steps.
+    assert [p.name for p in checkpoints(tmp_path / "a.checkpoints")] == ["step-0000001"]
+    resumed = build_trainer(tiny_cfg(tiny_base, records_file, tmp_path / "a", max_steps=4, resume=True))
+    resumed.train()
+    done = resumed.save()
+    assert (done.steps, done.stopped_by) == (4, "max_steps")
+    assert not (tmp_path / "a.checkpoints").exists()
 
 
 @pytest.mark.slow
