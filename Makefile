@@ -38,6 +38,7 @@ check: lint typecheck test
 
 data: setup
 	$(PY) -m training.data.build --out training/data/build/train.jsonl --n 6000 --seed 13
+	$(PY) -m training.data.build --out training/data/build/train-s29.jsonl --n 3000 --seed 29
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from extractor.anchoring import anchor_turn
+from extractor.anchoring import anchor_turn, support
 from extractor.chunking import SAME_OWNER_SIMILARITY, task_similarity, task_tokens
 from extractor.commitments import committed_owner
 from extractor.dates import resolve_deadline
@@ -19,6 +19,9 @@ from extractor.turns import Transcript, Turn
 logger = logging.getLogger(__name__)
 
 MAX_QUOTE_CHARS = 160
+# Task words a turn must say to count as saying the task plainly: then it outranks an ungrounded
+# item on the same turn, and its committing speaker owns an item the model left unassigned.
+TWIN_SUPPORT_WORDS = 2
 
 
 def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]:
@@ -36,11 +39,13 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
         turn = by_index[item.turn]
         deadline = grounded_deadline(clean_deadline(item.deadline), item.turn, by_index)
         owner = normalize_owner(item.owner, transcript, item.turn, index=index)
-        if owner is not None:
+        if owner is not None or support(item.task, turn.text) >= TWIN_SUPPORT_WORDS:
+            # Unassigned by the model, but "I can take the lead on gathering the sales data" says
+            # the task and who takes it.
             owner = committed_owner(turn, owner, index) or owner
         action = ActionItem(
             owner=owner,
-            task=item.task,
+            task=without_self_address(item.task, owner),
             deadline=deadline,
             deadline_date=resolve_deadline(deadline, transcript.meeting_date, transcript.tz),
             priority=item.priority or stated_priority(*_texts(item.turn, item.turn - 1, by_index=by_index)),
@@ -52,7 +57,37 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
             ),
         )
         _add_unique(out, action)
+    out = drop_ungrounded_twins(out, by_index)
     return sorted(out, key=lambda it: it.evidence.turn if it.evidence else 0)
+
+
+def without_self_address(task: str, owner: str | None) -> str:
+    """`task` without a trailing "to/for <owner>": nobody sends the metrics to themselves, so the
+    model named the wrong person there ("Send the marketing metrics to Maria", owner Maria)."""
+    if not owner:
+        return task
+    names = "|".join(re.escape(part) for part in {owner, owner.split()[0]})
+    trimmed = re.sub(rf"\s+(?:to|for)\s+(?:{names})\s*[.!]?\s*$", "", task, flags=re.I)
+    return trimmed if len(trimmed.split()) >= 2 else task
+
+
+def drop_ungrounded_twins(items: list[ActionItem], by_index: dict[int, Turn]) -> list[ActionItem]:
+    """Drop an item whose supporting turn says none of its task words while another item on the
+    same turn is said there plainly (at least two of its words): the turn's task is the other one,
+    and this one was made up ("Prepare the Q3 financials" next to "Gather the sales data")."""
+    said = {id(it): support(it.task, by_index[it.evidence.turn].text) for it in items if it.evidence}
+    keep = []
+    for it in items:
+        twins = [
+            o
+            for o in items
+            if o is not it and o.evidence and it.evidence and o.evidence.turn == it.evidence.turn
+        ]
+        if said.get(id(it)) == 0 and any(said.get(id(o), 0) >= TWIN_SUPPORT_WORDS for o in twins):
+            logger.debug("dropping %r: turn %d supports another item instead", it.task, it.evidence.turn)
+            continue
+        keep.append(it)
+    return keep
 
 
 def _texts(*turns: int, by_index: dict[int, Turn]) -> list[str]:

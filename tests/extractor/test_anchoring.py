@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extractor.anchoring import WINDOW_TURNS, anchor_turn, support
-from extractor.postprocess import finalize
+from extractor.postprocess import finalize, without_self_address
 from extractor.schema import ModelItem
 from extractor.turns import Transcript, Turn
 
@@ -57,3 +57,46 @@ def test_finalize_reads_the_demo_right_from_a_confused_model() -> None:
         ("Alex", 1),
         ("Maria", 3),
     ]
+
+
+def test_finalize_reads_the_demo_right_from_the_shipped_adapter() -> None:
+    # The shipped adapter's raw answer for examples/product_demo.txt: the sales data one turn
+    # early and unassigned, a made-up task on Alex's turn, and the metrics "to Maria" for Alex.
+    transcript = Transcript(turns=TURNS, format="dialogsum")
+    items = [
+        ModelItem(turn=0, owner=None, task="Gather the sales data", deadline="by Friday"),
+        ModelItem(turn=1, owner="Maria", task="Prepare the Q3 financials"),
+        ModelItem(
+            turn=3,
+            owner="Alex",
+            task="Send the marketing metrics to Maria",
+            deadline="by end of day Thursday",
+        ),
+    ]
+    out = finalize(items, transcript)
+    assert [(it.owner, it.task, it.deadline) for it in out] == [
+        ("Alex", "Gather the sales data", "by Friday"),
+        ("Maria", "Send the marketing metrics", "by end of day Thursday"),
+    ]
+
+
+def test_an_ungrounded_item_survives_when_its_turn_supports_nothing_else() -> None:
+    transcript = Transcript(turns=TURNS, format="dialogsum")
+    out = finalize([ModelItem(turn=1, owner="Alex", task="Prepare the Q3 financials")], transcript)
+    assert [it.task for it in out] == ["Prepare the Q3 financials"]
+
+
+@pytest.mark.parametrize(
+    ("task", "owner", "expected"),
+    [
+        ("Send the marketing metrics to Maria", "Maria", "Send the marketing metrics"),
+        ("Send the contract to Maria Lopez.", "Maria Lopez", "Send the contract"),
+        ("Send the deck to Maria", "Alex", "Send the deck to Maria"),  # someone else: kept
+        ("Call for Maria", "Maria", "Call for Maria"),  # nothing would be left
+        ("Book a room for the team", None, "Book a room for the team"),
+    ],
+)
+def test_a_task_addressed_to_its_own_owner_loses_the_address(
+    task: str, owner: str | None, expected: str
+) -> None:
+    assert without_self_address(task, owner) == expected

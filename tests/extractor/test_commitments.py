@@ -85,6 +85,9 @@ def test_finalize_prefers_the_committing_speaker_but_keeps_group_items() -> None
     items = [
         ModelItem(turn=1, owner="Maria", task="Gather the sales data", deadline="by Friday"),
         ModelItem(turn=3, owner="Maria", task="Send the marketing metrics"),
-        ModelItem(turn=4, owner=None, task="Draft the brief"),
+        ModelItem(turn=4, owner=None, task="Draft the brief"),  # Dana says she will: hers
     ]
-    assert [it.owner for it in finalize(items, DEMO)] == ["Alex", "Maria", None]
+    assert [it.owner for it in finalize(items, DEMO)] == ["Alex", "Maria", "Dana"]
+    # A task the committing turn does not say stays unassigned.
+    elsewhere = [ModelItem(turn=4, owner=None, task="Circulate the agenda to everyone")]
+    assert [it.owner for it in finalize(elsewhere, DEMO)] == [None]
