@@ -27,3 +27,12 @@ def test_gemma_base_extracts_product_demo(adapter):
     assert result.to_json()["meeting_date"] == "2025-03-10"
     # Owners are participants' names from the transcript (vocatives for #PersonN#), never invented.
     assert {it.owner for it in result.items} <= {"Alex", "Maria", None}
+    if adapter == "auto":
+        # The product demo, read right: who, what and when, with resolved dates.
+        got = [(it.owner, it.task.lower(), it.deadline, it.deadline_date) for it in result.items]
+        assert len(got) == 2, got
+        (alex, sales, friday, fri_date), (maria, metrics, thursday, thu_date) = got
+        assert (alex, friday, fri_date) == ("Alex", "by Friday", dt.date(2025, 3, 14)), got
+        assert "sales data" in sales, got
+        assert (maria, thursday, thu_date) == ("Maria", "by end of day Thursday", dt.date(2025, 3, 13)), got
+        assert "marketing metrics" in metrics, got
