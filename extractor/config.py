@@ -43,7 +43,10 @@ class ModelConfig:
         default=False, metadata=_help("4-bit NF4 weights (CUDA + bitsandbytes only)", "ACTIONBOT_4BIT")
     )
     dtype: str = field(
-        default="auto", metadata=_help("auto = bfloat16 on CUDA, float32 on CPU", "ACTIONBOT_DTYPE")
+        default="auto",
+        metadata=_help(
+            "auto = bfloat16 on CUDA and on CPUs with AMX/AVX512-BF16, else float32", "ACTIONBOT_DTYPE"
+        ),
     )
     max_new_tokens: int = field(
         default=640, metadata=_help("generation budget per chunk", "ACTIONBOT_MAX_NEW_TOKENS")
@@ -62,9 +65,10 @@ class ModelConfig:
         default=True, metadata=_help("feed grammar-forced text in one pass", "ACTIONBOT_JUMP_FORWARD")
     )
     empty_penalty: float = field(
-        default=2.0,
+        default=1.0,
         metadata=_help(
-            "nats taken off answering an empty list (prior correction: 57% of training chunks are empty)",
+            "nats taken off answering an empty list (prior correction: 32% of the shipped adapter's "
+            "training chunks are empty against about 15% in meetings: ln(.32/.68) - ln(.15/.85))",
             "ACTIONBOT_EMPTY_PENALTY",
         ),
     )

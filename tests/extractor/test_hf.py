@@ -10,7 +10,7 @@ from peft import LoraConfig, get_peft_model
 
 from extractor.config import ModelConfig
 from extractor.errors import AdapterFormatError, ModelLoadError
-from extractor.hf import HFExtractor, load_extractor, resolve_adapter
+from extractor.hf import HFExtractor, cpu_has_fast_bf16, load_extractor, resolve_adapter
 from extractor.model import Extractor, GenerationRequest
 from extractor.prompt import build_messages
 from extractor.schema import PROMPT_FORMAT_VERSION, output_json_schema, parse_items
@@ -106,3 +106,28 @@ def test_cuda_request_without_gpu_is_a_load_error(base_dir, tmp_path):
     cfg = ModelConfig(base=str(base_dir), adapter=None, device="cuda", cache_dir=str(tmp_path))
     with pytest.raises(ModelLoadError, match="CUDA"):
         HFExtractor(cfg)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fast"),
+    [
+        ("fpu sse2 avx2 avx512f avx512_bf16 amx_tile", True),
+        ("fpu sse2 avx2 avx512f amx_bf16 amx_tile", True),
+        ("fpu sse2 avx2 avx512f avx512bw", False),  # AVX512 without bf16: emulated, slower
+    ],
+)
+def test_cpu_bf16_only_where_the_cpu_has_it(tmp_path, flags, fast):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: x\nflags\t\t: {flags}\n", encoding="utf-8")
+    assert cpu_has_fast_bf16(cpuinfo) is fast
+    assert cpu_has_fast_bf16(tmp_path / "missing") is False  # not Linux: float32
+
+
+def test_auto_dtype_follows_the_cpu(monkeypatch):
+    from extractor import hf
+
+    monkeypatch.setattr(hf, "cpu_has_fast_bf16", lambda: True)
+    assert hf._dtype(ModelConfig(device="cpu"), "cpu") is torch.bfloat16
+    assert hf._dtype(ModelConfig(device="cpu", dtype="float32"), "cpu") is torch.float32
+    monkeypatch.setattr(hf, "cpu_has_fast_bf16", lambda: False)
+    assert hf._dtype(ModelConfig(device="cpu"), "cpu") is torch.float32
