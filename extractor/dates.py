@@ -39,14 +39,15 @@ _ORDINAL_WORDS = (
 ).split()
 
 
-def _alt(words: object) -> str:
+def alternation(words: object) -> str:
+    """A regex alternation of `words`, longest first (so "thursday" wins over "thu")."""
     return "|".join(sorted(map(str, words), key=len, reverse=True))  # type: ignore[call-overload]
 
 
-_WD_WORDS = _alt(WEEKDAYS)
+_WD_WORDS = alternation(WEEKDAYS)
 _WD = rf"\b(?P<wd>{_WD_WORDS})\b"
-_MON = rf"(?:{_alt(MONTHS)})\.?"
-_NUM = rf"(?P<n>\d+|{_alt(NUMBERS)})"
+_MON = rf"(?:{alternation(MONTHS)})\.?"
+_NUM = rf"(?P<n>\d+|{alternation(NUMBERS)})"
 _SUFFIX = r"(?:st|nd|rd|th)"
 _YEAR = r"(?:,?\s+(?P<y>\d{4}))?"
 

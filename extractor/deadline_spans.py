@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 
-_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?"
+from extractor.dates import MONTHS, WEEKDAYS, alternation
+
+_WEEKDAY = rf"(?:{alternation(WEEKDAYS)})\b\.?"
 _PART = r"(?:\s+(?:morning|afternoon|evening|night|noon|eod|cob))?"
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH = rf"(?:{alternation(MONTHS)})\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _WHEN = (
     rf"(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|week|month|quarter|sprint)(?:\s+{_WEEKDAY})?"

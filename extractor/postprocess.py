@@ -75,14 +75,15 @@ def drop_ungrounded_twins(items: list[ActionItem], by_index: dict[int, Turn]) ->
     """Drop an item whose supporting turn says none of its task words while another item on the
     same turn is said there plainly (at least two of its words): the turn's task is the other one,
     and this one was made up ("Prepare the Q3 financials" next to "Gather the sales data")."""
-    turn_of = {id(it): it.evidence.turn for it in items if it.evidence}
-    said = {id(it): support(it.task, by_index[turn_of[id(it)]].text) for it in items if id(it) in turn_of}
+    said = [
+        (it.evidence.turn, support(it.task, by_index[it.evidence.turn].text)) if it.evidence else None
+        for it in items
+    ]
+    plain = {entry[0] for entry in said if entry and entry[1] >= TWIN_SUPPORT_WORDS}
     keep = []
-    for it in items:
-        turn = turn_of.get(id(it))
-        twins = [o for o in items if o is not it and turn is not None and turn_of.get(id(o)) == turn]
-        if said.get(id(it)) == 0 and any(said[id(o)] >= TWIN_SUPPORT_WORDS for o in twins):
-            logger.debug("dropping %r: turn %s supports another item instead", it.task, turn)
+    for it, entry in zip(items, said, strict=True):
+        if entry and entry[1] == 0 and entry[0] in plain:
+            logger.debug("dropping %r: turn %d supports another item instead", it.task, entry[0])
             continue
         keep.append(it)
     return keep
