@@ -112,6 +112,10 @@ class TrainConfig:
     skip_bad: bool = _help(
         "Skip (and count) malformed records instead of stopping at the first.", default=False
     )
+    data_workers: int = _help(
+        "Processes that parse and tokenise the data (0: one per CPU core, at most 16; same result).",
+        default=0,
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.data, (str, Path)):
@@ -200,7 +204,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
-        for name in ("save_steps", "logging_steps", "save_total_limit", "seed"):
+        for name in ("save_steps", "logging_steps", "save_total_limit", "seed", "data_workers"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name}: must be a whole number >= 0, got {value!r}")

@@ -4,12 +4,16 @@ transcript parser, chunker, chunk budget, prompt builder and target serialiser a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
+import multiprocessing as mp
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,40 +211,87 @@ def source_family(source: str) -> str:
 
 
 def build_examples(
-    paths: Sequence[str | Path], counter: TokenCounter, *, skip_bad: bool = False
+    paths: Sequence[str | Path], counter: TokenCounter, *, skip_bad: bool = False, workers: int = 1
 ) -> tuple[list[Example], DataStats]:
-    """All examples of the JSONL files in `paths`, with counts of what was skipped and why."""
+    """All examples of the JSONL files in `paths`, with counts of what was skipped and why.
+    `workers` > 1 parses and chunks meetings in forked processes; the result is the same."""
     stats = DataStats()
     examples: list[Example] = []
-    for where, record in read_jsonl(paths, stats, skip_bad):
-        try:
-            transcript, items, quotes = parse_record(record, where)
-        except DataError as exc:
-            if not skip_bad:
-                raise DataError(f"{exc}; fix the record or pass --skip-bad") from exc
-            logger.warning("skipped %s", exc)
-            stats.skipped_bad += 1
-            continue
-        turns = locate_turns(transcript.turns, quotes)
-        if None in turns:
-            # An item we cannot place would be trained as "not an action item"; drop the meeting.
-            logger.warning(
-                "%s: skipped, evidence %r not found in any turn", where, quotes[turns.index(None)][:60]
-            )
-            stats.skipped_unlocated += 1
-            continue
-        placed = [it.model_copy(update={"turn": k}) for it, k in zip(items, turns, strict=True)]
-        found = record_examples(transcript, placed, counter, str(record["id"]))
-        stats.records += 1
-        stats.items += len(placed)
-        stats.sources[source_family(str(record.get("source") or "unknown"))] += 1
-        stats.formats[transcript.format] += 1
-        stats.examples += len(found)
-        stats.empty_examples += sum(not ex.items for ex in found)
-        examples.extend(found)
+    records = read_jsonl(paths, stats, skip_bad)
+    with _pool(workers, counter) as pool:
+        built = pool.imap(_record_job, records, chunksize=16) if pool else map(_record_job, records)
+        for one in built:
+            if one.error is not None:
+                if not skip_bad:
+                    raise DataError(f"{one.error}; fix the record or pass --skip-bad")
+                logger.warning("skipped %s", one.error)
+                stats.skipped_bad += 1
+            elif one.unplaced is not None:
+                # An item we cannot place would be trained as "not an action item"; drop the meeting.
+                logger.warning("%s: skipped, evidence %r not found in any turn", one.where, one.unplaced[:60])
+                stats.skipped_unlocated += 1
+            else:
+                stats.records += 1
+                stats.items += one.items
+                stats.sources[one.family] += 1
+                stats.formats[one.format] += 1
+                stats.examples += len(one.examples)
+                stats.empty_examples += sum(not ex.items for ex in one.examples)
+                examples.extend(one.examples)
     if stats.skipped_unlocated:
         logger.warning("%d meeting(s) skipped: an item's evidence is in no turn", stats.skipped_unlocated)
     return examples, stats
+
+
+@dataclass(frozen=True)
+class _Built:
+    """One record's examples, or why it has none (`error`: bad record; `unplaced`: a quote)."""
+
+    where: str
+    examples: list[Example] = field(default_factory=list)
+    items: int = 0
+    family: str = ""
+    format: str = ""
+    error: str | None = None
+    unplaced: str | None = None
+
+
+# The counter a forked worker uses: set in the parent before the fork, inherited, never pickled.
+_WORKER_COUNTER: list[TokenCounter] = []
+
+
+def _record_job(job: tuple[str, dict[str, Any]]) -> _Built:
+    where, record = job
+    try:
+        transcript, items, quotes = parse_record(record, where)
+    except DataError as exc:
+        return _Built(where, error=str(exc))
+    turns = locate_turns(transcript.turns, quotes)
+    if None in turns:
+        return _Built(where, unplaced=quotes[turns.index(None)])
+    placed = [it.model_copy(update={"turn": k}) for it, k in zip(items, turns, strict=True)]
+    return _Built(
+        where,
+        record_examples(transcript, placed, _WORKER_COUNTER[-1], str(record["id"])),
+        len(placed),
+        source_family(str(record.get("source") or "unknown")),
+        transcript.format,
+    )
+
+
+@contextmanager
+def _pool(workers: int, counter: TokenCounter) -> Iterator[Any]:
+    """A fork pool of `workers` processes sharing `counter` (None: run in this process)."""
+    _WORKER_COUNTER.append(counter)
+    try:
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            yield None
+            return
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # each worker tokenises alone
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield pool
+    finally:
+        _WORKER_COUNTER.pop()
 
 
 def encode_prompt(tokenizer: Any, prompt: str) -> list[int]:
@@ -260,18 +311,21 @@ def tokenize(tokenizer: Any, example: Example, max_seq_len: int) -> dict[str, li
 
 
 def tokenize_all(
-    tokenizer: Any, examples: Sequence[Example], max_seq_len: int, stats: DataStats
+    tokenizer: Any, examples: Sequence[Example], max_seq_len: int, stats: DataStats, workers: int = 1
 ) -> list[dict[str, list[int]]]:
-    """Tokenize every example; drop (and count in `stats`) those over `max_seq_len`."""
-    out = []
-    for ex in examples:
-        row = tokenize(tokenizer, ex, max_seq_len)
-        if row is None:
-            stats.dropped_too_long += 1
-            continue
-        out.append(row)
+    """Tokenize every example (in `workers` forked processes if > 1, same order); drop (and count
+    in `stats`) those over `max_seq_len`."""
+    job = functools.partial(_tokenize_job, max_seq_len)
+    with _pool(workers, TokenCounter(tokenizer, 0)) as pool:
+        rows = pool.map(job, examples, chunksize=64) if pool else list(map(job, examples))
+    out = [row for row in rows if row is not None]
+    stats.dropped_too_long += len(rows) - len(out)
     if stats.dropped_too_long:
         logger.warning(
             "dropped %d example(s) longer than max_seq_len=%d", stats.dropped_too_long, max_seq_len
         )
     return out
+
+
+def _tokenize_job(max_seq_len: int, example: Example) -> dict[str, list[int]] | None:
+    return tokenize(_WORKER_COUNTER[-1].tokenizer, example, max_seq_len)

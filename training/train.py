@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import random
 import resource
 import shutil
@@ -80,13 +81,14 @@ def thin_empty(examples: list[Example], keep: float, seed: int) -> tuple[list[Ex
 
 def prepare_data(cfg: TrainConfig, tokenizer: Any) -> tuple[Rows, Rows, DataStats]:
     """Tokenized (train, eval) rows of the configured data, with provenance stats."""
+    workers = cfg.data_workers or min(16, os.cpu_count() or 1)
     examples, stats = build_examples(
-        cfg.data, TokenCounter(tokenizer, cfg.context_tokens), skip_bad=cfg.skip_bad
+        cfg.data, TokenCounter(tokenizer, cfg.context_tokens), skip_bad=cfg.skip_bad, workers=workers
     )
     train_ex, eval_ex = split_by_meeting(examples, cfg.eval_fraction, cfg.seed)
     train_ex, stats.dropped_empty = thin_empty(train_ex, cfg.empty_keep, cfg.seed)
-    train_rows = tokenize_all(tokenizer, train_ex, cfg.max_seq_len, stats)
-    eval_rows = tokenize_all(tokenizer, eval_ex, cfg.max_seq_len, stats)
+    train_rows = tokenize_all(tokenizer, train_ex, cfg.max_seq_len, stats, workers)
+    eval_rows = tokenize_all(tokenizer, eval_ex, cfg.max_seq_len, stats, workers)
     if not train_rows:
         raise DataError(
             f"no training examples left from {', '.join(cfg.data)} "

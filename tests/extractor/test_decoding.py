@@ -14,6 +14,7 @@ from extractor.decoding import (
     ConstrainedDecoder,
     GrammarStore,
     _drop_last,
+    _Strings,
     close_json,
     generate_unconstrained,
     stop_token_ids,
@@ -66,8 +67,9 @@ ITEMS = [
 def test_grammar_accepts_render_target_token_by_token(items, grammar_dir):
     tok = tiny_tokenizer()
     store = GrammarStore(tok, len(tok), stop_token_ids(tok), grammar_dir)
-    grammar, max_turn = store.get(output_json_schema(max_turn=40))
+    grammar, max_turn, bounds = store.get(output_json_schema(max_turn=40))
     assert max_turn == 40
+    assert bounds == {"owner": (1, 40), "task": (3, 120), "deadline": (1, 48)}
     matcher = xgr.GrammarMatcher(grammar)
     for token in tok.encode(render_target(items), add_special_tokens=False):
         assert matcher.accept_token(token), tok.decode([token])
@@ -184,6 +186,38 @@ def test_empty_penalty_only_moves_the_first_decision(arch, models, grammar_dir):
     for was, now in zip(before, after, strict=True):
         # An answer that already had items is untouched; an empty one must now start an item.
         assert now == was if parse_items(was) else now.startswith('{"action_items": [{"turn": ')
+
+
+def test_string_tracker_follows_fields_escapes_and_characters():
+    text = render_target([ModelItem(turn=2, owner="José", task='Fix "it" \\ now', deadline="by Friday")])
+    seen = []
+    for cut in ("José", 'Fix \\"it\\" \\\\ n', "by Fri", ', "priority"'):
+        strings = _Strings()
+        strings.feed(text[: text.index(cut) + len(cut)].encode())
+        seen.append((strings.in_string, strings.is_value, strings.field, strings.length))
+    assert seen == [
+        (True, True, "owner", 4),  # characters, not UTF-8 bytes
+        (True, True, "task", 15),  # raw JSON characters: each escape counts 2
+        (True, True, "deadline", 6),
+        (False, False, "priority", 8),  # the key "priority" is written and closed
+    ]
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+@pytest.mark.parametrize(("lo", "hi"), [(3, 6), (12, 14)])
+def test_decoder_keeps_string_bounds_the_grammar_no_longer_has(arch, lo, hi, models, grammar_dir):
+    schema = _with_items(2)
+    props = schema["properties"]["action_items"]["items"]["properties"]
+    props["task"].update(minLength=lo, maxLength=hi)
+    props["owner"]["anyOf"][0].update(minLength=2, maxLength=5)
+    decoder = ConstrainedDecoder(models[arch], tiny_tokenizer(), cache_dir=grammar_dir)
+    for batch_size in (1, 2):
+        outs = decoder.generate([_prompt(), _prompt(TURNS[:2])], [schema] * 2, 400, batch_size=batch_size)
+        for out in outs:
+            items = json.loads(out)["action_items"]
+            assert len(items) >= 2, out
+            assert all(lo <= len(it["task"]) <= hi for it in items), out
+            assert all(it["owner"] is None or 2 <= len(it["owner"]) <= 5 for it in items), out
 
 
 class _Layer:

@@ -222,3 +222,23 @@ def test_collate_left_pads_and_keeps_the_answer_window() -> None:
 )
 def test_provenance_counts_source_families(source: str, family: str) -> None:
     assert source_family(source) == family
+
+
+def test_forked_workers_build_the_same_examples_and_rows(tmp_path: Path, tokenizer) -> None:
+    lost = make_record(40)
+    lost["action_items"][0]["evidence"] = "a sentence nobody said"
+    records = [make_record(k, turns=6 + k % 30) for k in range(40)] + [lost, BAD[0][0], BAD[2][0]]
+    path = write_jsonl(tmp_path / "d.jsonl", records)
+    counter = TokenCounter(tokenizer, CONTEXT)
+    one, one_stats = build_examples([path], counter, skip_bad=True)
+    many, many_stats = build_examples([path], counter, skip_bad=True, workers=2)
+    assert many == one and many_stats == one_stats
+    assert (many_stats.skipped_unlocated, many_stats.skipped_bad) == (1, 2)
+    assert tokenize_all(tokenizer, many, 4096, many_stats, 2) == tokenize_all(tokenizer, one, 4096, one_stats)
+
+
+@pytest.mark.parametrize("bad", [BAD[0][0], BAD[2][0]], ids=["json", "record"])
+def test_forked_workers_still_name_a_bad_record(tmp_path: Path, tokenizer, bad) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", [make_record(k) for k in range(30)] + [bad])
+    with pytest.raises(DataError, match=rf"{path}:31:.*--skip-bad"):
+        build_examples([path], TokenCounter(tokenizer, CONTEXT), workers=2)

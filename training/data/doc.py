@@ -20,7 +20,7 @@ TITLES = frozenset(
     "dr. dr prof. prof rev. mr. ms. mrs. mx. chef coach capt. sgt. det. judge nurse councilmember "
     "councillor councilwoman councilman senator mayor officer sister brother father pastor imam rabbi".split()
 )
-_GENERIC = re.compile(r"^(speaker|person|participant|guest)\s*\d+$", re.I)
+_GENERIC = re.compile(r"^(speaker|person|participant|guest)\s*(\d+|[a-z])$", re.I)
 
 
 @dataclass

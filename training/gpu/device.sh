@@ -6,13 +6,16 @@
 #   bash training/gpu/device.sh assemble gemma-3-270m SHA256   # join g-* pieces, check, convert
 #   bash training/gpu/device.sh assemble smollm2-135m SHA256   # join s-* pieces, check, convert
 #   bash training/gpu/device.sh tokenizer gemma-3-270m tok.tgz # replace the converted tokenizer
+#   bash training/gpu/device.sh data              # `make data` on the device, both files at once
+#   bash training/gpu/device.sh bg NAME CMD...    # run CMD detached (outlives the call), log in /root/logs
+#   bash training/gpu/device.sh wait SECONDS NAME...  # until those jobs end (or SECONDS pass); tails logs
 # transformers 5.17 (on the lent H100 in Nov 2026) converts Gemma's GGUF vocabulary without its
 # merges (85 tokens for a 21-token sentence). Carry a tarball of tokenizer.json,
 # tokenizer_config.json and chat_template.jinja from a laptop conversion (transformers >= 5.24)
 # and swap them in before training, or the adapter learns a tokenizer nobody serves.
 set -euo pipefail
 export PYTHONPATH="/root/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-step="${1:?step: wheels | piece | assemble | tokenizer}"
+step="${1:?step: wheels | piece | assemble | tokenizer | data | bg | wait}"
 case "$step" in
   wheels)
     mkdir -p /root/site
@@ -56,6 +59,31 @@ from extractor.weights import check_tokenizer
 check_tokenizer(AutoTokenizer.from_pretrained(sys.argv[1]), Path(sys.argv[1]))
 print("tokenizer ok:", sys.argv[1])
 PY
+    ;;
+  data)
+    # The same commands as `make data`; the build is deterministic, so this equals a laptop build.
+    mkdir -p training/data/build
+    python -m training.data.build --out training/data/build/train.jsonl --n 6000 --seed 13 &
+    python -m training.data.build --out training/data/build/train-s29.jsonl --n 3000 --seed 29 &
+    wait %1 && wait %2
+    ;;
+  bg)
+    name="${2:?job name}"; shift 2
+    mkdir -p /root/logs
+    # A new session survives the end of this call (see the device README); the exit code lands in .rc.
+    setsid nohup bash -c '"$@"; echo $? > /root/logs/'"$name"'.rc' _ "$@" > "/root/logs/$name.log" 2>&1 < /dev/null &
+    echo "$!" > "/root/logs/$name.pid"; echo "started $name (pid $!)"
+    ;;
+  wait)
+    limit="${2:?seconds}"; shift 2; end=$((SECONDS + limit))
+    while [ "$SECONDS" -lt "$end" ]; do
+      left=0; for name in "$@"; do [ -f "/root/logs/$name.rc" ] || left=1; done
+      [ "$left" = 0 ] && break; sleep 5
+    done
+    for name in "$@"; do
+      echo "== $name rc=$(cat "/root/logs/$name.rc" 2>/dev/null || echo running)"
+      tail -c 1500 "/root/logs/$name.log" | tr '\r' '\n' | tail -n 6
+    done
     ;;
   *) echo "unknown step $step" >&2; exit 2 ;;
 esac
