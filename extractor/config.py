@@ -64,6 +64,13 @@ class ModelConfig:
     jump_forward: bool = field(
         default=True, metadata=_help("feed grammar-forced text in one pass", "ACTIONBOT_JUMP_FORWARD")
     )
+    head_rows: int = field(
+        default=60_000,
+        metadata=_help(
+            "free text scores only the first N vocabulary rows plus the prompt's tokens (0 = all rows)",
+            "ACTIONBOT_HEAD_ROWS",
+        ),
+    )
     empty_penalty: float = field(
         default=2.0,
         metadata=_help(
@@ -101,6 +108,7 @@ class ModelConfig:
             ("max_new_tokens", "ACTIONBOT_MAX_NEW_TOKENS", 16),
             ("batch_size", "ACTIONBOT_BATCH_SIZE", 1),
             ("context_tokens", "ACTIONBOT_CONTEXT_TOKENS", 256),
+            ("head_rows", "ACTIONBOT_HEAD_ROWS", 0),
         ):
             if getattr(self, name) < low:
                 raise ValueError(f"{env}: must be at least {low}, got {getattr(self, name)}")

@@ -173,6 +173,7 @@ class HFExtractor:
             cache_dir=cache_dir or weights.default_cache_root(),
             jump_forward=config.jump_forward,
             empty_penalty=config.empty_penalty,
+            head_rows=config.head_rows,
         )
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)
