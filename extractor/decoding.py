@@ -16,15 +16,16 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 import xgrammar as xgr
-from transformers import DynamicCache
 
 from extractor.errors import ModelOutputError
+from extractor.kvcache import buffer_cache
 from extractor.schema import parse_items, render_target, salvage_items
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ class ConstrainedDecoder:
         self.head_weight, self.head_bias = head.weight, getattr(head, "bias", None)
         self.vocab_size = int(self.head_weight.shape[0])
         self.head_rows = head_rows if 0 < head_rows < self.vocab_size else 0
+        self.new_cache: Callable[[Any], Any] = buffer_cache
         self._head_ids = torch.arange(self.head_rows, device=self.head_weight.device)
         self.stop_ids = stop_token_ids(tokenizer)
         self.grammars = GrammarStore(tokenizer, self.vocab_size, self.stop_ids, cache_dir)
@@ -281,7 +283,7 @@ class ConstrainedDecoder:
             ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
             mask[i, width - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.model.config)
+        cache = self.new_cache(self.model.config)
         single = len(prompts) == 1 and self.jump_forward
         if single:
             cache.activate_past_recording()  # lets the sliding-window layers drop rejected drafts

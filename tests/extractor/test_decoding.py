@@ -10,6 +10,8 @@ import pytest
 import torch
 import xgrammar as xgr
 
+from transformers import DynamicCache
+
 from extractor.decoding import (
     ConstrainedDecoder,
     GrammarStore,
@@ -19,6 +21,7 @@ from extractor.decoding import (
     generate_unconstrained,
     stop_token_ids,
 )
+from extractor.kvcache import buffer_cache
 from extractor.prompt import build_messages, render_prompt
 from extractor.schema import ModelItem, output_json_schema, parse_items, render_target
 from tests.extractor.tiny_models import ARCHS, TURNS, tiny_model, tiny_tokenizer
@@ -246,3 +249,32 @@ def test_dropping_from_a_real_cache_forgets_the_last_positions() -> None:
     cache.update(torch.zeros(1, 2, 6, 4), torch.zeros(1, 2, 6, 4), 0)
     _drop_last(cache, 2)
     assert cache.get_seq_length() == 4
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("jump", [True, False])
+def test_in_place_cache_decodes_like_transformers_cache(arch, jump, models, grammar_dir):
+    # 200 tokens run past gemma3's 32-token sliding window; jump-forward crops rejected drafts.
+    tok = tiny_tokenizer()
+    ours = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, jump_forward=jump)
+    theirs = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, jump_forward=jump)
+    theirs.new_cache = lambda config: DynamicCache(config=config)
+    prompts, schemas = [_prompt(), _prompt(TURNS[:2])], [_with_items(2)] * 2
+    for batch_size in (1, 2):
+        want = theirs.generate(prompts, schemas, max_new_tokens=200, batch_size=batch_size)
+        assert ours.generate(prompts, schemas, max_new_tokens=200, batch_size=batch_size) == want
+
+
+def test_in_place_cache_grows_crops_and_keeps_the_window():
+    cache = buffer_cache(tiny_model("gemma3", 64).config)
+    full, sliding = (next(x for x in cache.layers if x.is_sliding is flag) for flag in (False, True))
+    keys = torch.arange(300 * 2, dtype=torch.float32).reshape(1, 1, 300, 2)
+    for layer in (full, sliding):
+        seen = layer.update(keys[:, :, :290], keys[:, :, :290])[0]
+        assert seen.shape[-2] == 290  # the first pass sees all of its own positions
+        seen = layer.update(keys[:, :, 290:], keys[:, :, 290:])[0]
+        layer.crop(-4)
+        assert layer.get_seq_length() == 296
+    window = sliding.sliding_window
+    assert seen.shape[-2] == window - 1 + 10 and torch.equal(seen[0, 0, -1], keys[0, 0, 299])
+    assert torch.equal(full.keys, keys[:, :, :296]) and torch.equal(sliding.keys, keys[:, :, 296 - window + 1 : 296])
