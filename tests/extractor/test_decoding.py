@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import torch
 import xgrammar as xgr
-
 from transformers import DynamicCache
 
 from extractor.decoding import (
@@ -277,4 +276,6 @@ def test_in_place_cache_grows_crops_and_keeps_the_window():
         assert layer.get_seq_length() == 296
     window = sliding.sliding_window
     assert seen.shape[-2] == window - 1 + 10 and torch.equal(seen[0, 0, -1], keys[0, 0, 299])
-    assert torch.equal(full.keys, keys[:, :, :296]) and torch.equal(sliding.keys, keys[:, :, 296 - window + 1 : 296])
+    assert torch.equal(full.keys, keys[:, :, :296]) and torch.equal(
+        sliding.keys, keys[:, :, 296 - window + 1 : 296]
+    )
