@@ -64,6 +64,10 @@ class ModelConfig:
     jump_forward: bool = field(
         default=True, metadata=_help("feed grammar-forced text in one pass", "ACTIONBOT_JUMP_FORWARD")
     )
+    lookup: bool = field(
+        default=True,
+        metadata=_help("draft free text from the prompt (verified, same output)", "ACTIONBOT_LOOKUP"),
+    )
     head_rows: int = field(
         default=60_000,
         metadata=_help(

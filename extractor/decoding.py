@@ -36,6 +36,11 @@ SPARSE_HEAD_SHARE = 0.25
 # (BPE ids rise as tokens get rarer) plus every token of the prompt's words in any casing: Gemma's
 # 262k-row head costs ~33 ms a token on 2 laptop cores, 60k rows ~8 ms. 0 scores every row.
 HEAD_ROWS = 60_000
+# Where the grammar forces nothing, the draft is what followed the latest earlier occurrence of the
+# last LOOKUP_NGRAM..1 tokens in the prompt or the answer (tasks, names and deadlines are mostly
+# copied), at most LOOKUP_TOKENS long; verified like forced drafts, so the text is unchanged.
+LOOKUP_NGRAM = 3
+LOOKUP_TOKENS = 8
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 GRAMMAR_CACHE_VERSION = 4  # bump when the grammar built from a schema changes
 _TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
@@ -100,6 +105,8 @@ class _Row:
     strings: _Strings = field(default_factory=_Strings)
     extra_ids: Any = None  # prompt tokens past HEAD_ROWS, scored in free text (a LongTensor)
     extra_head: Any = None  # their head rows
+    context: list[int] = field(default_factory=list)  # prompt + answer tokens, for lookup drafts
+    seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # n-gram -> end of latest occurrence
     out: list[int] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
     pending: int = -1  # picked and accepted by the matcher, not yet fed to the model
@@ -209,6 +216,7 @@ class ConstrainedDecoder:
         jump_forward: bool = True,
         empty_penalty: float = 0.0,
         head_rows: int = HEAD_ROWS,
+        lookup: bool = True,
     ):
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
         self.empty_penalty = empty_penalty
@@ -218,6 +226,7 @@ class ConstrainedDecoder:
         self.vocab_size = int(self.head_weight.shape[0])
         self.head_rows = head_rows if 0 < head_rows < self.vocab_size else 0
         self.new_cache: Callable[[Any], Any] = buffer_cache
+        self.lookup = lookup
         self._head_ids = torch.arange(self.head_rows, device=self.head_weight.device)
         self.stop_ids = stop_token_ids(tokenizer)
         self.grammars = GrammarStore(tokenizer, self.vocab_size, self.stop_ids, cache_dir)
@@ -275,6 +284,9 @@ class ConstrainedDecoder:
             if self.head_rows:
                 rows[-1].extra_ids = self._prompt_tokens(prompt)
                 rows[-1].extra_head = self.head_weight[rows[-1].extra_ids]
+            if self.lookup and self.jump_forward and len(prompts) == 1:
+                for token in prompt:
+                    self._remember(rows[-1], token)
         device = self.head_weight.device
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
@@ -322,27 +334,51 @@ class ConstrainedDecoder:
                 live = [live[k] for k in keep]
 
     def _loop_single(self, row: _Row, cache: Any, length: int, max_new_tokens: int) -> None:
-        """Batch-1 loop with jump-forward: the grammar's forced text is fed as a draft in the same
-        pass as the pending token, and each draft token is kept only while it equals the token
-        constrained greedy would pick there, so the output never changes."""
+        """Batch-1 loop with drafts: the grammar's forced text (or, where nothing is forced, a
+        continuation looked up in the prompt) is fed in the same pass as the pending token, and
+        each draft token is kept only while it equals the token constrained greedy would pick
+        there, so the output never changes."""
         device = self.head_weight.device
         while not row.done:
             draft = self._draft(row.matcher.find_jump_forward_string())
+            looked_up = not draft and self.lookup
+            if looked_up:
+                draft = self._lookup(row)
             feed = [row.pending, *draft]
             pos = torch.arange(length, length + len(feed), device=device)[None]
             hidden = self._forward(torch.tensor([feed], device=device), None, pos, cache)[0]
+            # A looked-up draft runs through free text: score its positions in one product.
+            scores = self._pruned_scores(row, hidden) if looked_up and draft and self.head_rows else None
             kept = 0
             for j, want in enumerate(draft):
-                got = self._pick(row, hidden[j])
+                got = self._pick(row, hidden[j], None if scores is None else scores[:, j])
                 self._advance(row, got, max_new_tokens)
                 if got != want or row.done:
                     break
                 kept += 1
             else:
                 if not row.done:
-                    self._advance(row, self._pick(row, hidden[len(draft)]), max_new_tokens)
+                    last = None if scores is None else scores[:, len(draft)]
+                    self._advance(row, self._pick(row, hidden[len(draft)], last), max_new_tokens)
             _drop_last(cache, len(draft) - kept)
             length += 1 + kept
+
+    def _lookup(self, row: _Row) -> list[int]:
+        """What followed the latest earlier occurrence of the answer's last tokens (longest first)."""
+        ctx = row.context
+        for n in range(LOOKUP_NGRAM, 0, -1):
+            end = row.seen.get(tuple(ctx[-n:])) if len(ctx) >= n else None
+            if end is not None:
+                return ctx[end : end + LOOKUP_TOKENS]
+        return []
+
+    def _remember(self, row: _Row, token: int) -> None:
+        """Append `token` to the lookup context; index the n-grams that ended before it."""
+        ctx = row.context
+        for n in range(1, LOOKUP_NGRAM + 1):
+            if len(ctx) >= n:
+                row.seen[tuple(ctx[-n:])] = len(ctx)
+        ctx.append(token)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -354,8 +390,14 @@ class ConstrainedDecoder:
         )
         return out.last_hidden_state
 
-    def _pick(self, row: _Row, hidden: torch.Tensor) -> int:
-        """The highest-scoring token the grammar allows after `row`'s text."""
+    def _pruned_scores(self, row: _Row, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores of the pruned head's rows (first head_rows, then the row's prompt tokens) for
+        each position in `hidden` ([positions, dim] -> [rows, positions])."""
+        return torch.cat([self.head_weight[: self.head_rows] @ hidden.T, row.extra_head @ hidden.T])
+
+    def _pick(self, row: _Row, hidden: torch.Tensor, scores: torch.Tensor | None = None) -> int:
+        """The highest-scoring token the grammar allows after `row`'s text (`scores`: this
+        position's pruned-head scores, when already computed)."""
         bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
         row.matcher.fill_next_token_bitmask(bitmask, 0)
         if row.max_turn is not None:
@@ -373,13 +415,13 @@ class ConstrainedDecoder:
             ids = torch.cat([self._head_ids, row.extra_ids])
             ok = allowed.to(ids.device)[ids]
             if bool(ok.any()):
-                logits = torch.cat([self.head_weight[: self.head_rows] @ hidden, row.extra_head @ hidden])
+                logits = self._pruned_scores(row, hidden[None])[:, 0] if scores is None else scores
                 if self.head_bias is not None:
                     logits = logits + self.head_bias[ids]
                 logits = logits.float()
                 if penalise:
                     logits = logits - self.empty_penalty * self._closers.to(ids.device)[ids]
-                logits[~ok] = float("-inf")
+                logits = logits.masked_fill(~ok, float("-inf"))
                 return int(ids[int(logits.argmax())])
         if len(allowed_ids) <= SPARSE_HEAD_SHARE * self.vocab_size:
             sel = allowed_ids.to(self.head_weight.device)
@@ -461,6 +503,8 @@ class ConstrainedDecoder:
         row.out.append(token)
         row.text += self._token_bytes[token]
         row.strings.feed(self._token_bytes[token])
+        if row.seen:
+            self._remember(row, token)
         row.pending = token
         if row.matcher.is_completed() or row.matcher.is_terminated():
             row.done = True

@@ -174,6 +174,7 @@ class HFExtractor:
             jump_forward=config.jump_forward,
             empty_penalty=config.empty_penalty,
             head_rows=config.head_rows,
+            lookup=config.lookup,
         )
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)

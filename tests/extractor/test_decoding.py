@@ -15,6 +15,7 @@ from extractor.decoding import (
     ConstrainedDecoder,
     GrammarStore,
     _drop_last,
+    _Row,
     _Strings,
     close_json,
     generate_unconstrained,
@@ -279,3 +280,28 @@ def test_in_place_cache_grows_crops_and_keeps_the_window():
     assert torch.equal(full.keys, keys[:, :, :296]) and torch.equal(
         sliding.keys, keys[:, :, 296 - window + 1 : 296]
     )
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("head_rows", [0, 40])
+def test_lookup_drafts_keep_greedy_text(arch, head_rows, models, grammar_dir):
+    tok = tiny_tokenizer()
+    plain = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, lookup=False, head_rows=head_rows)
+    drafted = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir, lookup=True, head_rows=head_rows)
+    calls = []
+    lookup = drafted._lookup
+    drafted._lookup = lambda row: calls.append(lookup(row)) or calls[-1]  # type: ignore[method-assign]
+    prompt = _prompt(TURNS * 3)  # repeated text: lookups find continuations
+    want = plain.generate([prompt], [_with_items(3)], max_new_tokens=200)
+    assert drafted.generate([prompt], [_with_items(3)], max_new_tokens=200) == want
+    assert any(calls), "no draft was looked up"
+
+
+def test_lookup_finds_the_latest_continuation_of_the_longest_suffix(models, grammar_dir):
+    decoder = ConstrainedDecoder(models["llama"], tiny_tokenizer(), cache_dir=grammar_dir)
+    row = _Row(matcher=None, max_turn=None)
+    for token in [1, 2, 3, 4, 9, 2, 3, 5, 6, 7, 8, 2, 3]:
+        decoder._remember(row, token)
+    assert decoder._lookup(row) == [5, 6, 7, 8, 2, 3]  # "2 3" last seen before 5, not before 4
+    decoder._remember(row, 42)
+    assert decoder._lookup(row) == []
