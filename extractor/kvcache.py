@@ -113,6 +113,8 @@ def buffer_cache(config: Any) -> DynamicCache:
     for i, layer in enumerate(layers):
         if type(layer) is DynamicLayer:
             layers[i] = BufferLayer()
-        elif type(layer) is DynamicSlidingWindowLayer:
+        elif type(layer) is DynamicSlidingWindowLayer and isinstance(
+            getattr(layer, "sliding_window", None), int
+        ):
             layers[i] = BufferSlidingLayer(layer.sliding_window)
     return cache

@@ -39,7 +39,7 @@ class BuildConfig:
 
     n: int = 6000
     seed: int = 13
-    handwritten_share: float = 0.42  # of n, spread evenly over the seeds
+    handwritten_share: float = 0.55  # of n, spread evenly over the seeds (~500 seeds: ~10 variants each)
     max_variants: int = 40  # per hand-written seed
     ami_share: float = 0.10  # long role-labelled design meetings
     long_share: float = 0.10  # of the composed dialogue meetings: 2,000-9,000 words

@@ -63,9 +63,9 @@ PY
   data)
     # The same commands as `make data`; the build is deterministic, so this equals a laptop build.
     mkdir -p training/data/build
-    python -m training.data.build --out training/data/build/train.jsonl --n 6000 --seed 13 &
-    python -m training.data.build --out training/data/build/train-s29.jsonl --n 3000 --seed 29 &
-    wait %1 && wait %2
+    python -m training.data.build --out training/data/build/train.jsonl --n 6000 --seed 13 & a=$!
+    python -m training.data.build --out training/data/build/train-s29.jsonl --n 3000 --seed 29 & b=$!
+    wait "$a" && wait "$b"
     ;;
   bg)
     name="${2:?job name}"; shift 2

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The model showdown on one lent GPU machine, after the pieces are stashed in /root/m (see
+# training/README.md): both bases fine-tuned side by side, then scored and timed on the GPU.
+#   bash training/gpu/showdown.sh prepare   # wheels, data, both bases converted, good tokenizers
+#   bash training/gpu/showdown.sh train     # both QLoRA runs, detached (they outlive the call)
+#   bash training/gpu/showdown.sh wait 590 train-gemma train-smol
+#   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
+#   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
+set -euo pipefail
+here="$(dirname "$0")"
+dev() { bash "$here/device.sh" "$@"; }
+export PYTHONPATH="/root/site:$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+SMOL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+step="${1:?step: prepare | train | wait | evaluate | collect}"
+case "$step" in
+  prepare)
+    python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
+    mkdir -p ../shared && cp -r /root/m/shared/. ../shared/
+    dev data > /root/data.log 2>&1 & data=$!
+    dev assemble smollm2-135m "$SMOL_SHA"
+    dev tokenizer smollm2-135m /root/m/t-smol-tok.tgz
+    dev assemble gemma-3-270m "$GEMMA_SHA"
+    dev tokenizer gemma-3-270m /root/m/t-gemma-tok.tgz
+    wait "$data" || { cat /root/data.log; exit 1; }
+    wc -l training/data/build/*.jsonl
+    ;;
+  train)
+    mkdir -p /root/ad
+    dev bg train-gemma python -m actionbot train --config training/configs/gemma-3-270m.yaml \
+      --output /root/ad/gemma-3-270m-actions
+    dev bg train-smol python -m actionbot train --config training/configs/smollm2-135m.yaml \
+      --output /root/ad/smollm2-135m-actions
+    ;;
+  wait)
+    shift; dev wait "$@"
+    ;;
+  evaluate)
+    mkdir -p /root/ev
+    for base in gemma-3-270m smollm2-135m; do
+      for set in dev ami_dev; do
+        dev bg "ev-$base-$set" python -m actionbot eval "../shared/data/$set.jsonl" --device cuda \
+          --batch 16 --model "$base" --adapter "/root/ad/$base-actions" \
+          -o "/root/ev/$base.$set.preds.jsonl" --metrics "/root/ev/$base.$set.metrics.json"
+      done
+    done
+    dev bg bench python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 \
+      --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png
+    ;;
+  collect)
+    out="${OUT:?OUT is set by the device tool}"
+    for base in gemma-3-270m smollm2-135m; do
+      [ -d "/root/ad/$base-actions" ] && tar czf "$out/$base-actions.tgz" -C /root/ad "$base-actions"
+    done
+    tar czf "$out/results.tgz" -C /root ev logs
+    ls -la "$out"
+    ;;
+  *) echo "unknown step $step" >&2; exit 2 ;;
+esac
