@@ -35,6 +35,27 @@ case "$step" in
   wait)
     shift; dev wait "$@"
     ;;
+  smol-only)
+    # One call: SmolLM2 alone, a shorter schedule, then both eval sets (a short GPU budget).
+    steps="${2:-600}"
+    python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
+    mkdir -p ../shared && cp -r /root/m/shared/. ../shared/
+    dev data > /root/data.log 2>&1 & data=$!
+    dev assemble smollm2-135m "$SMOL_SHA" && dev tokenizer smollm2-135m /root/m/t-smol-tok.tgz
+    wait "$data" || { cat /root/data.log; exit 1; }
+    mkdir -p /root/ad /root/ev /root/logs
+    python -m actionbot train --config training/configs/smollm2-135m.yaml --max-steps "$steps" \
+      --max-minutes 4 --output /root/ad/smollm2-135m-actions > /root/logs/train-smol.log 2>&1
+    tail -n 3 /root/logs/train-smol.log
+    for set in dev ami_dev; do
+      batch=16; [ "$set" = ami_dev ] && batch=64
+      ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" --device cuda --batch "$batch" \
+        --model smollm2-135m --adapter /root/ad/smollm2-135m-actions \
+        -o "/root/ev/smollm2-135m.$set.preds.jsonl" --metrics "/root/ev/smollm2-135m.$set.metrics.json" \
+        > "/root/logs/ev-smol-$set.log" 2>&1 &
+    done
+    wait; tail -n 18 /root/logs/ev-smol-*.log
+    ;;
   evaluate)
     mkdir -p /root/ev
     for base in gemma-3-270m smollm2-135m; do
