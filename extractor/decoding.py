@@ -14,6 +14,8 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import os
+import pickle
 import re
 import tempfile
 from collections.abc import Callable
@@ -145,6 +147,45 @@ class GrammarStore:
         _write(path, info.serialize_json())
         return info
 
+    def token_tables(self, vocab_size: int) -> dict[str, Any]:
+        """Per-token facts the decoder masks with (bytes, digits, quotes, character counts), cached
+        next to the grammars: building them walks the whole vocabulary (~6 s for 262k tokens)."""
+        path = self._path(f"tables-{vocab_size}")
+        if path is not None and path.with_suffix(".pt").is_file():
+            try:
+                loaded: dict[str, Any] = torch.load(path.with_suffix(".pt"), weights_only=True)
+                blob, ends = bytes(loaded.pop("blob").numpy()), loaded.pop("ends").tolist()
+                loaded["bytes"] = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+                return loaded
+            except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+                logger.warning("ignoring unreadable token table cache %s (%s)", path, exc)
+        vocab = self.info.decoded_vocab
+        raw: list[bytes] = list(vocab)[:vocab_size] + [b""] * max(0, vocab_size - len(vocab))
+        before = [b.split(b'"', 1)[0] for b in raw]
+        after = [b[1:].split(b'"', 1)[0] for b in raw]
+        tables = {
+            "bytes": raw,
+            "digits": torch.tensor([i for i, b in enumerate(raw) if any(48 <= c <= 57 for c in b)]),
+            "closers": torch.tensor([b"]" in b for b in raw], dtype=torch.bool),
+            "quoted": torch.tensor([b'"' in b for b in raw], dtype=torch.bool),
+            "chars": torch.tensor([len(b) if b.isascii() else _char_count(b) for b in before]),
+            "opens_quote": torch.tensor([b[:1] == b'"' for b in raw], dtype=torch.bool),
+            "open_closes": torch.tensor([b'"' in b[1:] for b in raw], dtype=torch.bool),
+            "open_chars": torch.tensor([len(b) if b.isascii() else _char_count(b) for b in after]),
+        }
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp-{os.getpid()}")
+                ends = torch.tensor([len(b) for b in raw]).cumsum(0)
+                packed = torch.frombuffer(bytearray(b"".join(raw)), dtype=torch.uint8)
+                saved = {k: v for k, v in tables.items() if k != "bytes"}
+                torch.save({**saved, "blob": packed, "ends": ends}, tmp)
+                tmp.replace(path.with_suffix(".pt"))
+            except OSError as exc:
+                logger.warning("could not write token table cache %s: %s", path, exc)
+        return tables
+
     def get(self, schema: dict[str, Any]) -> tuple[Any, int | None, dict[str, tuple[int, int | None]]]:
         """(compiled grammar, max turn, string bounds by field) for `schema`. The decoder enforces
         the turn bound (so every chunk shares one grammar) and the string lengths (fast masks)."""
@@ -233,20 +274,16 @@ class ConstrainedDecoder:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.stop_ids[0]
         self._shifts = torch.arange(32, dtype=torch.int32)
         self._drafts: dict[str, list[int]] = {}
-        vocab = self.grammars.info.decoded_vocab
-        self._token_bytes: list[bytes] = list(vocab) + [b""] * max(0, self.vocab_size - len(vocab))
-        self._digit_tokens = [
-            (i, b) for i, b in enumerate(self._token_bytes) if any(48 <= c <= 57 for c in b)
-        ]
+        tables = self.grammars.token_tables(self.vocab_size)
+        self._token_bytes: list[bytes] = tables["bytes"]
+        self._digit_tokens = [(int(i), self._token_bytes[int(i)]) for i in tables["digits"]]
         # Tokens holding "]": before the first item the grammar allows them only to close an empty list.
-        self._closers = torch.tensor([b"]" in b for b in self._token_bytes], dtype=torch.bool)
+        self._closers = tables["closers"]
         # For string bounds, inside a string: tokens holding a quote (they can end it) and each
         # token's characters before its first quote; before a value: the same after the opening quote.
-        self._quoted = torch.tensor([b'"' in b for b in self._token_bytes], dtype=torch.bool)
-        self._chars = torch.tensor([_char_count(b.split(b'"', 1)[0]) for b in self._token_bytes])
-        self._opens_quote = torch.tensor([b[:1] == b'"' for b in self._token_bytes], dtype=torch.bool)
-        self._open_closes = torch.tensor([b'"' in b[1:] for b in self._token_bytes], dtype=torch.bool)
-        self._open_chars = torch.tensor([_char_count(b[1:].split(b'"', 1)[0]) for b in self._token_bytes])
+        self._quoted, self._chars = tables["quoted"], tables["chars"]
+        self._opens_quote, self._open_closes = tables["opens_quote"], tables["open_closes"]
+        self._open_chars = tables["open_chars"]
 
     # -- public API -------------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
+import os
 import re
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -143,20 +146,28 @@ class HFExtractor:
                 bnb_4bit_compute_dtype=torch.bfloat16,
             )
             kwargs["device_map"] = {"": 0}
+        merged = (
+            merged_dir(cache_dir or weights.default_cache_root(), base_dir, adapter, dtype)
+            if adapter and not config.load_in_4bit
+            else None
+        )
+        source = merged if merged is not None and weights.is_hf_dir(merged) else base_dir
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
-            model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
             raise ModelLoadError(
-                f"could not load the base model from {base_dir} ({exc}); delete that folder and run "
+                f"could not load the base model from {source} ({exc}); delete that folder and run "
                 f"`actionbot models fetch {config.base}` to rebuild it"
             ) from exc
         if not getattr(self.tokenizer, "chat_template", None):
             self.tokenizer.chat_template = weights.default_chat_template(self.tokenizer)
         if not config.load_in_4bit:
             model = model.to(self.device)  # type: ignore[arg-type]  # transformers' to() stub wants a model
-        if adapter:
+        if adapter and source == base_dir:
             model = _attach_adapter(model, adapter, merge=not config.load_in_4bit)
+            if merged is not None:
+                _save_merged(model, merged)
         model.eval()
         self.model = model
         self.few_shot = adapter is None
@@ -207,6 +218,28 @@ def cpu_has_fast_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     except OSError:
         return False
     return bool(re.search(r"^flags\s*:.*\b(?:amx_bf16|avx512_bf16)\b", text, re.M))
+
+
+def merged_dir(cache_root: Path, base_dir: Path, adapter: Path, dtype: Any) -> Path:
+    """Where the base with this adapter merged in, in `dtype`, is cached: keyed by the adapter's
+    weights and the base's config and weight file sizes, so a new adapter or base gets a new copy."""
+    digest = hashlib.sha256(str(dtype).encode())
+    for path in (adapter / "adapter_model.safetensors", adapter / "adapter_config.json"):
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    for path in sorted(base_dir.glob("*.safetensors")) + [base_dir / "config.json"]:
+        digest.update(f"{path.name}:{path.stat().st_size if path.exists() else 0}".encode())
+    return cache_root / "merged" / f"{base_dir.name}-{adapter.name}-{digest.hexdigest()[:16]}"
+
+
+def _save_merged(model: Any, target: Path) -> None:
+    """Save a merged model for the next load (atomically); a failure only costs the next load time."""
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    try:
+        model.save_pretrained(tmp)
+        tmp.replace(target)
+    except OSError as exc:
+        logger.warning("could not cache the merged model in %s: %s", target, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _attach_adapter(model: Any, adapter: Path, *, merge: bool) -> Any:

@@ -305,3 +305,13 @@ def test_lookup_finds_the_latest_continuation_of_the_longest_suffix(models, gram
     assert decoder._lookup(row) == [5, 6, 7, 8, 2, 3]  # "2 3" last seen before 5, not before 4
     decoder._remember(row, 42)
     assert decoder._lookup(row) == []
+
+
+def test_token_tables_read_back_from_the_cache_as_built(grammar_dir):
+    tok = tiny_tokenizer()
+    built = GrammarStore(tok, len(tok) + 3, stop_token_ids(tok), grammar_dir).token_tables(len(tok) + 3)
+    cached = GrammarStore(tok, len(tok) + 3, stop_token_ids(tok), grammar_dir).token_tables(len(tok) + 3)
+    assert cached["bytes"] == built["bytes"] and len(built["bytes"]) == len(tok) + 3
+    for name in ("digits", "closers", "quoted", "chars", "opens_quote", "open_closes", "open_chars"):
+        assert torch.equal(cached[name], built[name]), name
+    assert list(grammar_dir.rglob("*tables*.pt"))  # the second store read this file

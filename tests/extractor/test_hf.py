@@ -91,6 +91,22 @@ def test_merged_adapter_extracts(base_dir, tmp_path):
     parse_items(outs[0])
 
 
+def test_second_load_reads_the_cached_merge_and_decodes_the_same(base_dir, tmp_path, monkeypatch):
+    adapter = _adapter(base_dir, tmp_path / "ad")
+    req = GenerationRequest(build_messages(TURNS), output_json_schema(max_turn=3))
+    first = load_extractor(_config(base_dir, tmp_path, str(adapter)))
+    merged = list((tmp_path / "merged").iterdir())
+    assert len(merged) == 1 and (merged[0] / "config.json").is_file()
+    import extractor.hf as hf
+
+    monkeypatch.setattr(hf, "_attach_adapter", lambda *a, **k: pytest.fail("merged again"))
+    second = load_extractor(_config(base_dir, tmp_path, str(adapter)))
+    assert second.generate([req]) == first.generate([req])
+    # Other adapter weights: another cache entry, not the stale merge.
+    other = _adapter(base_dir, tmp_path / "ad2")
+    assert hf.merged_dir(tmp_path, base_dir, other, torch.float32) != merged[0]
+
+
 def test_corrupt_weights_are_a_load_error(base_dir, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
