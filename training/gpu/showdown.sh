@@ -2,8 +2,8 @@
 # The model showdown on one lent GPU machine, after the pieces are stashed in /root/m (see
 # training/README.md): both bases fine-tuned side by side, then scored and timed on the GPU.
 #   bash training/gpu/showdown.sh prepare   # wheels, data, both bases converted, good tokenizers
-#   bash training/gpu/showdown.sh train     # both QLoRA runs, detached (they outlive the call)
-#   bash training/gpu/showdown.sh wait 590 train-gemma train-smol
+#   bash training/gpu/showdown.sh train     # both QLoRA runs in turn, detached (they outlive the call)
+#   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (about 12 minutes in all)
 #   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
 #   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
 set -euo pipefail
@@ -26,11 +26,12 @@ case "$step" in
     wc -l training/data/build/*.jsonl
     ;;
   train)
+    # One after the other: side by side they need ~137 GB at peak (Gemma's 262k-vocabulary
+    # logits), and the Gemma run died of CUDA OOM next to SmolLM2 on the 139 GB H200.
     mkdir -p /root/ad
-    dev bg train-gemma python -m actionbot train --config training/configs/gemma-3-270m.yaml \
-      --output /root/ad/gemma-3-270m-actions
-    dev bg train-smol python -m actionbot train --config training/configs/smollm2-135m.yaml \
-      --output /root/ad/smollm2-135m-actions
+    dev bg train bash -c 'python -m actionbot train --config training/configs/gemma-3-270m.yaml \
+      --output /root/ad/gemma-3-270m-actions && python -m actionbot train \
+      --config training/configs/smollm2-135m.yaml --output /root/ad/smollm2-135m-actions'
     ;;
   wait)
     shift; dev wait "$@"
