@@ -130,7 +130,9 @@ class UnconstrainedExtractor:
 
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
         # Same grouping as the constrained decoder, so batch sizes compare like with like.
-        size = max(1, int(getattr(getattr(self.hf, "config", None), "batch_size", 8)))
+        config = getattr(self.hf, "config", None)
+        field = "cpu_batch_size" if getattr(self.hf, "device", "cpu") == "cpu" else "batch_size"
+        size = max(1, int(getattr(config, field, 8)))
         out: list[str] = []
         for start in range(0, len(prompts), size):
             group = prompts[start : start + size]

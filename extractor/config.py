@@ -52,6 +52,13 @@ class ModelConfig:
         default=640, metadata=_help("generation budget per chunk", "ACTIONBOT_MAX_NEW_TOKENS")
     )
     batch_size: int = field(default=8, metadata=_help("prompts decoded together", "ACTIONBOT_BATCH_SIZE"))
+    cpu_batch_size: int = field(
+        default=1,
+        metadata=_help(
+            "prompts decoded together on CPU (1: one chunk at a time with drafts beats batching there)",
+            "ACTIONBOT_CPU_BATCH_SIZE",
+        ),
+    )
     context_tokens: int = field(
         default=1536, metadata=_help("prompt token budget per chunk", "ACTIONBOT_CONTEXT_TOKENS")
     )
@@ -111,6 +118,7 @@ class ModelConfig:
         for name, env, low in (
             ("max_new_tokens", "ACTIONBOT_MAX_NEW_TOKENS", 16),
             ("batch_size", "ACTIONBOT_BATCH_SIZE", 1),
+            ("cpu_batch_size", "ACTIONBOT_CPU_BATCH_SIZE", 1),
             ("context_tokens", "ACTIONBOT_CONTEXT_TOKENS", 256),
             ("head_rows", "ACTIONBOT_HEAD_ROWS", 0),
         ):

@@ -197,9 +197,8 @@ class HFExtractor:
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """Schema-constrained greedy JSON for each request, in request order."""
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
-        return self.decoder.generate(
-            prompts, [r.schema for r in requests], self.config.max_new_tokens, self.config.batch_size
-        )
+        batch = self.config.cpu_batch_size if self.device == "cpu" else self.config.batch_size
+        return self.decoder.generate(prompts, [r.schema for r in requests], self.config.max_new_tokens, batch)
 
 
 def _dtype(config: ModelConfig, device: str) -> Any:

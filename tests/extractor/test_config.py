@@ -42,6 +42,7 @@ def test_defaults():
         ({"ACTIONBOT_EMPTY_PENALTY": "3.5"}, "empty_penalty", 3.5),
         ({"ACTIONBOT_HEAD_ROWS": "0"}, "head_rows", 0),
         ({"ACTIONBOT_LOOKUP": "0"}, "lookup", False),
+        ({"ACTIONBOT_CPU_BATCH_SIZE": "4"}, "cpu_batch_size", 4),
         ({"ACTIONBOT_OPENAI_URL": "http://127.0.0.1:8000/v1"}, "openai_url", "http://127.0.0.1:8000/v1"),
         ({"ACTIONBOT_OPENAI_MODEL": "m"}, "openai_model", "m"),
         ({"ACTIONBOT_OPENAI_API_KEY": "k"}, "openai_api_key", "k"),
