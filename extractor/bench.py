@@ -130,9 +130,7 @@ class UnconstrainedExtractor:
 
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
         # Same grouping as the constrained decoder, so batch sizes compare like with like.
-        config = getattr(self.hf, "config", None)
-        field = "cpu_batch_size" if getattr(self.hf, "device", "cpu") == "cpu" else "batch_size"
-        size = max(1, int(getattr(config, field, 8)))
+        size = max(1, int(getattr(self.hf, "batch_size", 8)))
         out: list[str] = []
         for start in range(0, len(prompts), size):
             group = prompts[start : start + size]

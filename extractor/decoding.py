@@ -47,11 +47,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 GRAMMAR_CACHE_VERSION = 4  # bump when the grammar built from a schema changes
 _TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
 _ITEM_START = b'{"turn"'
-_BOUNDED_CHARS = r"_characters ::= (([^\"\\\r\n]))"
-_BOUNDED_CHARS_ESCAPED = (
-    r'_characters ::= (([^\0-\x1f\"\\\r\n]) | ("\\" (([\"\\/bfnrt]) | '
-    r'("u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]))))'
-)
 
 
 @dataclass
@@ -105,8 +100,8 @@ class _Row:
     max_turn: int | None
     bounds: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     strings: _Strings = field(default_factory=_Strings)
-    extra_ids: Any = None  # prompt tokens past HEAD_ROWS, scored in free text (a LongTensor)
-    extra_head: Any = None  # their head rows
+    head_ids: Any = None  # ids the pruned head scores: 0..HEAD_ROWS-1, then the prompt's rarer tokens
+    extra_head: Any = None  # head rows of those prompt tokens
     context: list[int] = field(default_factory=list)  # prompt + answer tokens, for lookup drafts
     seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # n-gram -> end of latest occurrence
     out: list[int] = field(default_factory=list)
@@ -213,10 +208,9 @@ class GrammarStore:
         grammar = xgr.Grammar.from_json_schema(
             schema_text, any_whitespace=False, separators=(", ", ": "), strict_mode=True
         )
-        # xgrammar 0.2.8 drops escapes from length-bounded strings (a task with a quote could not be
-        # written) and lets raw control characters in (json.loads refuses them): fix those rules.
-        ebnf = str(grammar).replace(_BOUNDED_CHARS, _BOUNDED_CHARS_ESCAPED)
-        compiled = self.compiler.compile_grammar(ebnf)
+        # With the length bounds taken out (see get), strings use xgrammar's own JSON string rule,
+        # which takes escapes and refuses raw control characters.
+        compiled = self.compiler.compile_grammar(grammar)
         _write(path, compiled.serialize_json())
         return compiled
 
@@ -319,8 +313,9 @@ class ConstrainedDecoder:
             grammar, max_turn, bounds = self.grammars.get(schema)
             rows.append(_Row(xgr.GrammarMatcher(grammar), max_turn, bounds))
             if self.head_rows:
-                rows[-1].extra_ids = self._prompt_tokens(prompt)
-                rows[-1].extra_head = self.head_weight[rows[-1].extra_ids]
+                extra = self._prompt_tokens(prompt)
+                rows[-1].head_ids = torch.cat([self._head_ids, extra])
+                rows[-1].extra_head = self.head_weight[extra]
             if self.lookup and self.jump_forward and len(prompts) == 1:
                 for token in prompt:
                     self._remember(rows[-1], token)
@@ -449,7 +444,7 @@ class ConstrainedDecoder:
             return self.stop_ids[0]
         penalise = self.empty_penalty > 0 and _ITEM_START not in row.text
         if len(allowed_ids) > SPARSE_HEAD_SHARE * self.vocab_size and self._prunable(row):
-            ids = torch.cat([self._head_ids, row.extra_ids])
+            ids = row.head_ids
             ok = allowed.to(ids.device)[ids]
             if bool(ok.any()):
                 logits = self._pruned_scores(row, hidden[None])[:, 0] if scores is None else scores

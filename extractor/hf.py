@@ -197,8 +197,14 @@ class HFExtractor:
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """Schema-constrained greedy JSON for each request, in request order."""
         prompts = [render_prompt(self.tokenizer, r.messages) for r in requests]
-        batch = self.config.cpu_batch_size if self.device == "cpu" else self.config.batch_size
-        return self.decoder.generate(prompts, [r.schema for r in requests], self.config.max_new_tokens, batch)
+        return self.decoder.generate(
+            prompts, [r.schema for r in requests], self.config.max_new_tokens, self.batch_size
+        )
+
+    @property
+    def batch_size(self) -> int:
+        """Prompts decoded together: one at a time with drafts on CPU, batched on a GPU."""
+        return self.config.cpu_batch_size if self.device == "cpu" else self.config.batch_size
 
 
 def _dtype(config: ModelConfig, device: str) -> Any:

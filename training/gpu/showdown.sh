@@ -12,18 +12,24 @@ dev() { bash "$here/device.sh" "$@"; }
 export PYTHONPATH="/root/site:$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 SMOL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
-step="${1:?step: prepare | train | wait | evaluate | collect}"
+# Wheels, the eval sets beside the repository, `make data` (in the background) and the bases named.
+setup() {
+  python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
+  mkdir -p ../shared && cp -r /root/m/shared/. ../shared/
+  dev data > /root/data.log 2>&1 & local data=$!
+  for base in "$@"; do
+    case "$base" in
+      smollm2-135m) dev assemble smollm2-135m "$SMOL_SHA"; dev tokenizer smollm2-135m /root/m/t-smol-tok.tgz ;;
+      gemma-3-270m) dev assemble gemma-3-270m "$GEMMA_SHA"; dev tokenizer gemma-3-270m /root/m/t-gemma-tok.tgz ;;
+    esac
+  done
+  wait "$data" || { cat /root/data.log; exit 1; }
+  wc -l training/data/build/*.jsonl
+}
+step="${1:?step: prepare | train | wait | evaluate | collect | smol-only}"
 case "$step" in
   prepare)
-    python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
-    mkdir -p ../shared && cp -r /root/m/shared/. ../shared/
-    dev data > /root/data.log 2>&1 & data=$!
-    dev assemble smollm2-135m "$SMOL_SHA"
-    dev tokenizer smollm2-135m /root/m/t-smol-tok.tgz
-    dev assemble gemma-3-270m "$GEMMA_SHA"
-    dev tokenizer gemma-3-270m /root/m/t-gemma-tok.tgz
-    wait "$data" || { cat /root/data.log; exit 1; }
-    wc -l training/data/build/*.jsonl
+    setup smollm2-135m gemma-3-270m
     ;;
   train)
     # One after the other: side by side they need ~137 GB at peak (Gemma's 262k-vocabulary
@@ -39,11 +45,7 @@ case "$step" in
   smol-only)
     # One call: SmolLM2 alone, a shorter schedule, then both eval sets (a short GPU budget).
     steps="${2:-600}"
-    python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
-    mkdir -p ../shared && cp -r /root/m/shared/. ../shared/
-    dev data > /root/data.log 2>&1 & data=$!
-    dev assemble smollm2-135m "$SMOL_SHA" && dev tokenizer smollm2-135m /root/m/t-smol-tok.tgz
-    wait "$data" || { cat /root/data.log; exit 1; }
+    setup smollm2-135m
     mkdir -p /root/ad /root/ev /root/logs
     python -m actionbot train --config training/configs/smollm2-135m.yaml --max-steps "$steps" \
       --max-minutes 4 --output /root/ad/smollm2-135m-actions > /root/logs/train-smol.log 2>&1
