@@ -65,6 +65,7 @@ def test_per_base_target_modules(base: str, modules: list[str], data: str) -> No
         ({"quantization": "qlora", "device": "cpu"}, "quantization"),
         ({"eval_fraction": 0.9}, "eval_fraction"),
         ({"save_steps": -1}, "save_steps"),
+        ({"data_workers": -2}, "data_workers"),
         ({"target_modules": []}, "target_modules"),
         ({"target_modules": "q_proj"}, "target_modules"),
         ({"base": ""}, "base"),
