@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from typing import Any
 import torch
 import xgrammar as xgr
 
-from extractor.errors import ModelOutputError
+from extractor.errors import ModelLoadError, ModelOutputError
 from extractor.kvcache import buffer_cache
 from extractor.schema import parse_items, render_target, salvage_items
 
@@ -256,6 +257,9 @@ class ConstrainedDecoder:
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
         self.empty_penalty = empty_penalty
         self.decoder = model.get_decoder()
+        # transformers 5.24 renamed the decoder's `past_key_values` argument to `cache`; an old
+        # name lands in **kwargs unread, and every step then runs without its context.
+        self._cache_arg = cache_argument(self.decoder)
         head = model.get_output_embeddings()
         self.head_weight, self.head_bias = head.weight, getattr(head, "bias", None)
         self.vocab_size = int(self.head_weight.shape[0])
@@ -418,7 +422,11 @@ class ConstrainedDecoder:
         self, ids: torch.Tensor, mask: torch.Tensor | None, positions: torch.Tensor, cache: Any
     ) -> torch.Tensor:
         out = self.decoder(
-            input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            **{self._cache_arg: cache},
         )
         return out.last_hidden_state
 
@@ -592,6 +600,18 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
 
 
 @torch.inference_mode()
+def cache_argument(module: Any) -> str:
+    """The name `module.forward` takes its KV cache under: `cache` (transformers >= 5.24) or
+    `past_key_values` (earlier)."""
+    params = inspect.signature(module.forward).parameters
+    for name in ("cache", "past_key_values"):
+        if name in params:
+            return name
+    raise ModelLoadError(
+        f"{type(module).__name__}.forward takes no KV cache argument (cache or past_key_values)"
+    )
+
+
 def generate_unconstrained(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int) -> list[str]:
     """Plain greedy `generate()` without a grammar (the benchmark's baseline)."""
     # https://huggingface.co/docs/transformers/main_classes/text_generation

@@ -17,10 +17,12 @@ from extractor.decoding import (
     _drop_last,
     _Row,
     _Strings,
+    cache_argument,
     close_json,
     generate_unconstrained,
     stop_token_ids,
 )
+from extractor.errors import ModelLoadError
 from extractor.kvcache import buffer_cache
 from extractor.prompt import build_messages, render_prompt
 from extractor.schema import ModelItem, output_json_schema, parse_items, render_target
@@ -263,6 +265,37 @@ def test_in_place_cache_decodes_like_transformers_cache(arch, jump, models, gram
     for batch_size in (1, 2):
         want = theirs.generate(prompts, schemas, max_new_tokens=200, batch_size=batch_size)
         assert ours.generate(prompts, schemas, max_new_tokens=200, batch_size=batch_size) == want
+
+
+def test_cache_argument_follows_the_forward_signature():
+    class New(torch.nn.Module):
+        def forward(self, input_ids=None, cache=None, use_cache=None, **kwargs): ...
+
+    class Old(torch.nn.Module):
+        def forward(self, input_ids=None, past_key_values=None, use_cache=None, **kwargs): ...
+
+    class Neither(torch.nn.Module):
+        def forward(self, input_ids=None, **kwargs): ...
+
+    assert cache_argument(New()) == "cache"
+    assert cache_argument(Old()) == "past_key_values"
+    with pytest.raises(ModelLoadError, match="no KV cache argument"):
+        cache_argument(Neither())
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_decoder_hands_its_cache_to_the_model(arch, batch_size, models, grammar_dir):
+    # A cache passed under a name the model does not read is silently ignored (transformers 5.17
+    # reads `past_key_values`, 5.24 `cache`): every step would then run without its context.
+    tok = tiny_tokenizer()
+    decoder = ConstrainedDecoder(models[arch], tok, cache_dir=grammar_dir)
+    made: list[Any] = []
+    decoder.new_cache = lambda config: made.append(buffer_cache(config)) or made[-1]
+    prompts = [_prompt(), _prompt(TURNS[:2])][:batch_size]
+    decoder.generate(prompts, [_with_items(1)] * batch_size, max_new_tokens=40, batch_size=batch_size)
+    shortest = min(len(decoder.encode_prompt(p)) for p in prompts)
+    assert made and made[0].get_seq_length() > shortest
 
 
 def test_in_place_cache_grows_crops_and_keeps_the_window():
