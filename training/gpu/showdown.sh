@@ -6,6 +6,9 @@
 #   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (about 12 minutes in all)
 #   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
 #   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
+# or, after prepare, everything in one detached job (Gemma's evaluations and the bench run while
+# SmolLM2 trains):
+#   bash training/gpu/showdown.sh pipeline; bash training/gpu/showdown.sh wait 590 pipeline
 set -euo pipefail
 here="$(dirname "$0")"
 dev() { bash "$here/device.sh" "$@"; }
@@ -26,10 +29,25 @@ setup() {
   wait "$data" || { cat /root/data.log; exit 1; }
   wc -l training/data/build/*.jsonl
 }
-step="${1:?step: prepare | train | wait | evaluate | collect | smol-only}"
+# One adapter's evaluations on both sets: dev 16 meetings a call, ami_dev 64 (its chunks are many).
+evaluate_one() {
+  local base="$1" set batch
+  for set in dev ami_dev; do
+    batch=16; [ "$set" = ami_dev ] && batch=64
+    ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" \
+      --device cuda --batch "$batch" --model "$base" --adapter "/root/ad/$base-actions" \
+      -o "/root/ev/$base.$set.preds.jsonl" --metrics "/root/ev/$base.$set.metrics.json" \
+      > "/root/logs/ev-$base-$set.log" 2>&1 &
+  done
+  wait
+}
+step="${1:?step: prepare | train | pipeline | wait | evaluate | collect | smol-only}"
 case "$step" in
   prepare)
     setup smollm2-135m gemma-3-270m
+    # The decoder on CUDA once before anything long depends on it (the base alone, no adapter).
+    python -m actionbot extract examples/product_demo.txt --date 2025-03-10 --device cuda \
+      --adapter none --output table
     ;;
   train)
     # One after the other: side by side they need ~137 GB at peak (Gemma's 262k-vocabulary
@@ -38,6 +56,23 @@ case "$step" in
     dev bg train bash -c 'python -m actionbot train --config training/configs/gemma-3-270m.yaml \
       --output /root/ad/gemma-3-270m-actions && python -m actionbot train \
       --config training/configs/smollm2-135m.yaml --output /root/ad/smollm2-135m-actions'
+    ;;
+  pipeline)
+    mkdir -p /root/ad /root/ev /root/logs
+    dev bg pipeline bash "$0" pipeline-job
+    ;;
+  pipeline-job)
+    python -m actionbot train --config training/configs/gemma-3-270m.yaml \
+      --output /root/ad/gemma-3-270m-actions > /root/logs/train-gemma.log 2>&1
+    { evaluate_one gemma-3-270m
+      python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 \
+        --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png \
+        > /root/logs/bench.log 2>&1; } &
+    python -m actionbot train --config training/configs/smollm2-135m.yaml \
+      --output /root/ad/smollm2-135m-actions > /root/logs/train-smol.log 2>&1
+    evaluate_one smollm2-135m
+    wait
+    tail -n 4 /root/logs/train-*.log /root/logs/bench.log; cat /root/ev/*.metrics.json
     ;;
   wait)
     shift; dev wait "$@"
@@ -74,7 +109,9 @@ case "$step" in
   collect)
     out="${OUT:?OUT is set by the device tool}"
     for base in gemma-3-270m smollm2-135m; do
-      [ -d "/root/ad/$base-actions" ] && tar czf "$out/$base-actions.tgz" -C /root/ad "$base-actions"
+      [ -d "/root/ad/$base-actions" ] || continue
+      # $OUT returns files of at most 16 MiB: join the parts here with `cat NAME.tgz-* > NAME.tgz`.
+      tar czf - -C /root/ad "$base-actions" | split -b 15000000 -d - "$out/$base-actions.tgz-"
     done
     tar czf "$out/results.tgz" -C /root ev logs
     ls -la "$out"
