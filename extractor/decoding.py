@@ -599,7 +599,6 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
-@torch.inference_mode()
 def cache_argument(module: Any) -> str:
     """The name `module.forward` takes its KV cache under: `cache` (transformers >= 5.24) or
     `past_key_values` (earlier)."""
@@ -612,6 +611,7 @@ def cache_argument(module: Any) -> str:
     )
 
 
+@torch.inference_mode()
 def generate_unconstrained(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int) -> list[str]:
     """Plain greedy `generate()` without a grammar (the benchmark's baseline)."""
     # https://huggingface.co/docs/transformers/main_classes/text_generation

@@ -3,7 +3,7 @@
 # training/README.md): both bases fine-tuned side by side, then scored and timed on the GPU.
 #   bash training/gpu/showdown.sh prepare   # wheels, data, both bases converted, good tokenizers
 #   bash training/gpu/showdown.sh train     # both QLoRA runs in turn, detached (they outlive the call)
-#   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (about 12 minutes in all)
+#   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (logs: /root/logs/train-<base>.log)
 #   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
 #   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
 # or, after prepare, everything in one detached job (Gemma's evaluations and the bench run while
@@ -41,6 +41,15 @@ evaluate_one() {
   done
   wait
 }
+# One QLoRA run into /root/ad (extra arguments go to `actionbot train`), logged in /root/logs.
+train_one() {
+  local base="$1"; shift
+  python -m actionbot train --config "training/configs/$base.yaml" --output "/root/ad/$base-actions" \
+    "$@" > "/root/logs/train-$base.log" 2>&1
+}
+# The GPU bench of the Gemma adapter (10 dev meetings, a short length sweep, batch 1/8/32).
+BENCH=(python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000
+  --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png)
 step="${1:?step: prepare | train | pipeline | wait | evaluate | collect | smol-only}"
 case "$step" in
   prepare)
@@ -52,24 +61,20 @@ case "$step" in
   train)
     # One after the other: side by side they need ~137 GB at peak (Gemma's 262k-vocabulary
     # logits), and the Gemma run died of CUDA OOM next to SmolLM2 on the 139 GB H200.
-    mkdir -p /root/ad
-    dev bg train bash -c 'python -m actionbot train --config training/configs/gemma-3-270m.yaml \
-      --output /root/ad/gemma-3-270m-actions && python -m actionbot train \
-      --config training/configs/smollm2-135m.yaml --output /root/ad/smollm2-135m-actions'
+    mkdir -p /root/ad /root/logs
+    dev bg train bash "$0" train-job
+    ;;
+  train-job)
+    train_one gemma-3-270m && train_one smollm2-135m
     ;;
   pipeline)
     mkdir -p /root/ad /root/ev /root/logs
     dev bg pipeline bash "$0" pipeline-job
     ;;
   pipeline-job)
-    python -m actionbot train --config training/configs/gemma-3-270m.yaml \
-      --output /root/ad/gemma-3-270m-actions > /root/logs/train-gemma.log 2>&1
-    { evaluate_one gemma-3-270m
-      python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 \
-        --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png \
-        > /root/logs/bench.log 2>&1; } &
-    python -m actionbot train --config training/configs/smollm2-135m.yaml \
-      --output /root/ad/smollm2-135m-actions > /root/logs/train-smol.log 2>&1
+    train_one gemma-3-270m
+    { evaluate_one gemma-3-270m; "${BENCH[@]}" > /root/logs/bench.log 2>&1; } &
+    train_one smollm2-135m
     evaluate_one smollm2-135m
     wait
     tail -n 4 /root/logs/train-*.log /root/logs/bench.log; cat /root/ev/*.metrics.json
@@ -82,17 +87,10 @@ case "$step" in
     steps="${2:-600}"
     setup smollm2-135m
     mkdir -p /root/ad /root/ev /root/logs
-    python -m actionbot train --config training/configs/smollm2-135m.yaml --max-steps "$steps" \
-      --max-minutes 4 --output /root/ad/smollm2-135m-actions > /root/logs/train-smol.log 2>&1
-    tail -n 3 /root/logs/train-smol.log
-    for set in dev ami_dev; do
-      batch=16; [ "$set" = ami_dev ] && batch=64
-      ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" --device cuda --batch "$batch" \
-        --model smollm2-135m --adapter /root/ad/smollm2-135m-actions \
-        -o "/root/ev/smollm2-135m.$set.preds.jsonl" --metrics "/root/ev/smollm2-135m.$set.metrics.json" \
-        > "/root/logs/ev-smol-$set.log" 2>&1 &
-    done
-    wait; tail -n 18 /root/logs/ev-smol-*.log
+    train_one smollm2-135m --max-steps "$steps" --max-minutes 4
+    tail -n 3 /root/logs/train-smollm2-135m.log
+    evaluate_one smollm2-135m
+    tail -n 18 /root/logs/ev-smollm2-135m-*.log
     ;;
   evaluate)
     mkdir -p /root/ev
@@ -103,8 +101,7 @@ case "$step" in
           -o "/root/ev/$base.$set.preds.jsonl" --metrics "/root/ev/$base.$set.metrics.json"
       done
     done
-    dev bg bench python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 \
-      --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png
+    dev bg bench "${BENCH[@]}"
     ;;
   collect)
     out="${OUT:?OUT is set by the device tool}"
