@@ -6,6 +6,9 @@
 #   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (logs: /root/logs/train-<base>.log)
 #   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
 #   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
+# Two Gemma candidates side by side (another seed beside the config's), both scored, the README
+# demo run with each, then the GPU bench (after `prepare gemma-3-270m`; SmolLM2 not needed):
+#   bash training/gpu/showdown.sh gemma; bash training/gpu/showdown.sh wait 590 gemma
 # or, after prepare, everything in one detached job (Gemma's evaluations and the bench run while
 # SmolLM2 trains):
 #   bash training/gpu/showdown.sh pipeline; bash training/gpu/showdown.sh wait 590 pipeline
@@ -29,31 +32,54 @@ setup() {
   wait "$data" || { cat /root/data.log; exit 1; }
   wc -l training/data/build/*.jsonl
 }
-# One adapter's evaluations on both sets: dev 16 meetings a call, ami_dev 64 (its chunks are many).
-evaluate_one() {
-  local base="$1" set batch
-  for set in dev ami_dev; do
-    batch=16; [ "$set" = ami_dev ] && batch=64
-    ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" \
-      --device cuda --batch "$batch" --model "$base" --adapter "/root/ad/$base-actions" \
-      -o "/root/ev/$base.$set.preds.jsonl" --metrics "/root/ev/$base.$set.metrics.json" \
-      > "/root/logs/ev-$base-$set.log" 2>&1 &
-  done
-  wait
-}
+# One adapter's evaluations on both sets (see evaluate_dir).
+evaluate_one() { evaluate_dir "$1" "$1-actions"; }
 # One QLoRA run into /root/ad (extra arguments go to `actionbot train`), logged in /root/logs.
 train_one() {
   local base="$1"; shift
   python -m actionbot train --config "training/configs/$base.yaml" --output "/root/ad/$base-actions" \
     "$@" > "/root/logs/train-$base.log" 2>&1
 }
+# A second Gemma run from the same config with another seed (init and data order), 1,000 steps
+# and batches of 8 x 2 accumulated (half the activations, so it fits beside the first run: that
+# one peaks at 63 GB), into /root/ad/gemma-3-270m-seed29: a second candidate for the shipped adapter.
+train_variant() {
+  sed -e 's/^seed: .*/seed: 29/' -e 's/^max_steps: .*/max_steps: 1000/' \
+    -e 's/^batch_size: .*/batch_size: 8/' -e 's/^grad_accum: .*/grad_accum: 2/' \
+    training/configs/gemma-3-270m.yaml > /root/gemma-3-270m-seed29.yaml
+  python -m actionbot train --config /root/gemma-3-270m-seed29.yaml \
+    --output /root/ad/gemma-3-270m-seed29 > /root/logs/train-gemma-3-270m-seed29.log 2>&1
+}
+# The README demo with adapter directory $1, on the GPU and on the CPU (the e2e test's device).
+demo_check() {
+  local name="$1" device
+  for device in cuda cpu; do
+    python -m actionbot extract examples/product_demo.txt --date 2025-03-10 --device "$device" \
+      --model gemma-3-270m --adapter "/root/ad/$name" --output json \
+      > "/root/ev/demo-$name-$device.json" 2> "/root/logs/demo-$name-$device.log" || true
+  done
+}
+# dev + ami_dev for the adapter directory /root/ad/$2 of base $1, beside each other: dev 16
+# meetings a call, ami_dev 64 (its chunks are many).
+evaluate_dir() {
+  local base="$1" name="$2" set batch
+  for set in dev ami_dev; do
+    batch=16; [ "$set" = ami_dev ] && batch=64
+    ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" \
+      --device cuda --batch "$batch" --model "$base" --adapter "/root/ad/$name" \
+      -o "/root/ev/$name.$set.preds.jsonl" --metrics "/root/ev/$name.$set.metrics.json" \
+      > "/root/logs/ev-$name-$set.log" 2>&1 &
+  done
+  wait
+}
 # The GPU bench of the Gemma adapter (10 dev meetings, a short length sweep, batch 1/8/32).
 BENCH=(python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000
   --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png)
-step="${1:?step: prepare | train | pipeline | wait | evaluate | collect | smol-only}"
+step="${1:?step: prepare | train | pipeline | gemma | wait | evaluate | collect | smol-only}"
 case "$step" in
   prepare)
-    setup smollm2-135m gemma-3-270m
+    shift; bases=("$@"); [ "${#bases[@]}" -gt 0 ] || bases=(smollm2-135m gemma-3-270m)
+    setup "${bases[@]}"
     # The decoder on CUDA once before anything long depends on it (the base alone, no adapter).
     python -m actionbot extract examples/product_demo.txt --date 2025-03-10 --device cuda \
       --adapter none --output table
@@ -73,11 +99,31 @@ case "$step" in
     ;;
   pipeline-job)
     train_one gemma-3-270m
-    { evaluate_one gemma-3-270m; "${BENCH[@]}" > /root/logs/bench.log 2>&1; } &
+    { demo_check gemma-3-270m-actions; evaluate_one gemma-3-270m; } &
     train_one smollm2-135m
     evaluate_one smollm2-135m
     wait
+    "${BENCH[@]}" > /root/logs/bench.log 2>&1
     tail -n 4 /root/logs/train-*.log /root/logs/bench.log; cat /root/ev/*.metrics.json
+    ;;
+  gemma-job)
+    # Two Gemma candidates side by side (the GPU is far from busy with one), then both scored and
+    # the README demo run with each, then the bench alone on the GPU.
+    export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+    train_one gemma-3-270m & a=$!
+    sleep 90; train_variant & b=$!
+    wait "$a" || true; wait "$b" || true
+    for name in gemma-3-270m-actions gemma-3-270m-seed29; do
+      [ -f "/root/ad/$name/format.json" ] || continue
+      { demo_check "$name"; evaluate_dir gemma-3-270m "$name"; } &
+    done
+    wait
+    "${BENCH[@]}" > /root/logs/bench.log 2>&1
+    tail -n 4 /root/logs/train-*.log /root/logs/bench.log
+    ;;
+  gemma)
+    mkdir -p /root/ad /root/ev /root/logs
+    dev bg gemma bash "$0" gemma-job
     ;;
   wait)
     shift; dev wait "$@"
@@ -105,10 +151,13 @@ case "$step" in
     ;;
   collect)
     out="${OUT:?OUT is set by the device tool}"
-    for base in gemma-3-270m smollm2-135m; do
-      [ -d "/root/ad/$base-actions" ] || continue
+    # Adapter directories named after the step (all trained ones by default; `collect NAME...`).
+    shift; names=("$@")
+    [ "${#names[@]}" -gt 0 ] || names=(gemma-3-270m-actions smollm2-135m-actions gemma-3-270m-seed29)
+    for name in "${names[@]}"; do
+      [ -f "/root/ad/$name/format.json" ] || continue
       # $OUT returns files of at most 16 MiB: join the parts here with `cat NAME.tgz-* > NAME.tgz`.
-      tar czf - -C /root/ad "$base-actions" | split -b 15000000 -d - "$out/$base-actions.tgz-"
+      tar czf - -C /root/ad --exclude='*.checkpoints' "$name" | split -b 15000000 -d - "$out/$name.tgz-"
     done
     tar czf "$out/results.tgz" -C /root ev logs
     ls -la "$out"
