@@ -45,6 +45,16 @@ HEAD_ROWS = 60_000
 LOOKUP_NGRAM = 3
 LOOKUP_TOKENS = 8
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# While a "task" value is written, tokens of the words of its supporting turn and the
+# COPY_WINDOW turns before it ("Can you X?" / "Sure." puts the task one turn up) get COPY_BIAS
+# nats more: a small model paraphrases into words nobody said, the gold task copies the speaker's.
+COPY_WINDOW = 2
+_COPY_STOP = frozenset(
+    """a an the to of for and or on in at by with from it its is be are was were will would can
+    could should i i'll i'm we we'll you you'll he she they them me my our your this that so
+    just yeah yes ok okay um uh sure thanks thank do did not no""".split()
+)
+_TURN_LINE = re.compile(r"^\[(\d+)\] (?:[^:\n]{1,80}: )?(.*)$", re.M)
 GRAMMAR_CACHE_VERSION = 4  # bump when the grammar built from a schema changes
 _TURN_VALUE = re.compile(rb'\{"turn": (\d+)')
 _ITEM_START = b'{"turn"'
@@ -107,6 +117,8 @@ class _Row:
     seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # n-gram -> end of latest occurrence
     out: list[int] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
+    turn_words: dict[int, set[str]] = field(default_factory=dict)  # prompt turn -> its content words
+    copy_ids: dict[int, Any] = field(default_factory=dict)  # supporting turn -> biased token ids
     pending: int = -1  # picked and accepted by the matcher, not yet fed to the model
     done: bool = False
     truncated: bool = False
@@ -253,9 +265,11 @@ class ConstrainedDecoder:
         empty_penalty: float = 0.0,
         head_rows: int = HEAD_ROWS,
         lookup: bool = True,
+        copy_bias: float = 0.0,
     ):
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
         self.empty_penalty = empty_penalty
+        self.copy_bias = copy_bias
         self.decoder = model.get_decoder()
         # transformers 5.24 renamed the decoder's `past_key_values` argument to `cache`; an old
         # name lands in **kwargs unread, and every step then runs without its context.
@@ -323,6 +337,8 @@ class ConstrainedDecoder:
             if self.lookup and self.jump_forward and len(prompts) == 1:
                 for token in prompt:
                     self._remember(rows[-1], token)
+            if self.copy_bias:
+                rows[-1].turn_words = _turn_words(self.tokenizer.decode(prompt))
         device = self.head_weight.device
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
@@ -451,6 +467,7 @@ class ConstrainedDecoder:
         if len(allowed_ids) == 0:
             return self.stop_ids[0]
         penalise = self.empty_penalty > 0 and _ITEM_START not in row.text
+        copy = self._copy_ids(row)
         if len(allowed_ids) > SPARSE_HEAD_SHARE * self.vocab_size and self._prunable(row):
             ids = row.head_ids
             ok = allowed.to(ids.device)[ids]
@@ -461,6 +478,8 @@ class ConstrainedDecoder:
                 logits = logits.float()
                 if penalise:
                     logits = logits - self.empty_penalty * self._closers.to(ids.device)[ids]
+                if copy is not None:
+                    logits = logits + self.copy_bias * torch.isin(ids, copy)
                 logits = logits.masked_fill(~ok, float("-inf"))
                 return int(ids[int(logits.argmax())])
         if len(allowed_ids) <= SPARSE_HEAD_SHARE * self.vocab_size:
@@ -471,14 +490,39 @@ class ConstrainedDecoder:
             logits = logits.float()
             if penalise:
                 logits = logits - self.empty_penalty * self._closers[allowed_ids].to(logits.device)
+            if copy is not None:
+                logits = logits + self.copy_bias * torch.isin(sel, copy)
             return int(allowed_ids[int(logits.argmax())])
         logits = (self.head_weight @ hidden).float()
         if self.head_bias is not None:
             logits = logits + self.head_bias.float()
         if penalise:
             logits = logits - self.empty_penalty * self._closers.to(logits.device)
+        if copy is not None:
+            logits[copy] += self.copy_bias
         logits[~allowed.to(logits.device)] = float("-inf")
         return int(logits.argmax())
+
+    def _copy_ids(self, row: _Row) -> torch.Tensor | None:
+        """Token ids the copy bias favours now: inside a "task" value, those of the words of the
+        item's supporting turn and the COPY_WINDOW turns before it (None elsewhere, or off)."""
+        strings = row.strings
+        if not (row.turn_words and strings.in_string and strings.is_value and strings.field == "task"):
+            return None
+        start = row.text.rfind(_ITEM_START)
+        m = _TURN_VALUE.match(bytes(row.text[start : start + 24])) if start >= 0 else None
+        if m is None:
+            return None
+        turn = int(m.group(1))
+        if turn not in row.copy_ids:
+            words = set().union(*(row.turn_words.get(t, set()) for t in range(turn - COPY_WINDOW, turn + 1)))
+            forms = sorted({f for w in words for v in (w, w.lower(), w.capitalize()) for f in (v, " " + v)})
+            ids: set[int] = set()
+            if forms:
+                for enc in self.tokenizer(forms, add_special_tokens=False)["input_ids"]:
+                    ids.update(enc)
+            row.copy_ids[turn] = torch.tensor(sorted(ids), dtype=torch.long, device=self.head_weight.device)
+        return row.copy_ids[turn]
 
     def _prunable(self, row: _Row) -> bool:
         """Free text past a value's first token: names and tasks start with words the prompt may
@@ -571,6 +615,16 @@ class ConstrainedDecoder:
             len(row.out),
         )
         return close_json(text)
+
+
+def _turn_words(prompt_text: str) -> dict[int, set[str]]:
+    """Content words of each `[N] Speaker: text` line of a rendered prompt (a later line with
+    the same number, the transcript after a few-shot example, wins)."""
+    out: dict[int, set[str]] = {}
+    for m in _TURN_LINE.finditer(prompt_text):
+        words = {w for w in _WORD.findall(m.group(2)) if w.lower() not in _COPY_STOP}
+        out[int(m.group(1))] = words
+    return out
 
 
 def _char_count(data: bytes) -> int:

@@ -184,6 +184,7 @@ class HFExtractor:
             cache_dir=cache_dir or weights.default_cache_root(),
             jump_forward=config.jump_forward,
             empty_penalty=config.empty_penalty,
+            copy_bias=config.copy_bias,
             head_rows=config.head_rows,
             lookup=config.lookup,
         )

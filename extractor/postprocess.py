@@ -39,9 +39,10 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
         turn = by_index[item.turn]
         deadline = grounded_deadline(clean_deadline(item.deadline), item.turn, by_index)
         owner = normalize_owner(item.owner, transcript, item.turn, index=index)
-        if owner is not None or support(item.task, turn.text) >= TWIN_SUPPORT_WORDS:
+        if owner is not None or _states_task(item.task, item.turn, by_index):
             # Unassigned by the model, but "I can take the lead on gathering the sales data" says
-            # the task and who takes it.
+            # the task and who takes it (or "Sure, I'll get those to you" accepts the request
+            # just before it).
             owner = committed_owner(turn, owner, index) or owner
         action = ActionItem(
             owner=owner,
@@ -61,13 +62,25 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
     return sorted(out, key=lambda it: it.evidence.turn if it.evidence else 0)
 
 
+def _states_task(task: str, turn: int, by_index: dict[int, Turn]) -> bool:
+    """Whether the turn, or the request just before it, says the task plainly."""
+    return any(
+        support(task, text) >= TWIN_SUPPORT_WORDS for text in _texts(turn, turn - 1, by_index=by_index)
+    )
+
+
 def without_self_address(task: str, owner: str | None) -> str:
-    """`task` without a trailing "to/for <owner>": nobody sends the metrics to themselves, so the
-    model named the wrong person there ("Send the marketing metrics to Maria", owner Maria)."""
+    """`task` without a trailing "to/for <owner>" or an <owner> before the object: nobody sends
+    the metrics to themselves, so the model named the wrong person there ("Send the marketing
+    metrics to Maria" or "Send Maria the marketing metrics", owner Maria)."""
     if not owner:
         return task
     names = "|".join(re.escape(part) for part in {owner, owner.split()[0]})
     trimmed = re.sub(rf"\s+(?:to|for)\s+(?:{names})\s*[.!]?\s*$", "", task, flags=re.I)
+    # "Send Maria the metrics" for Maria: the name between the verb and its object goes.
+    trimmed = re.sub(
+        rf"^(\w+)\s+(?:{names})\s+(?=(?:the|a|an|our|your|their|this|that|these|those)\b)", r"\1 ", trimmed
+    )
     return trimmed if len(trimmed.split()) >= 2 else task
 
 

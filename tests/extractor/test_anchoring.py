@@ -94,6 +94,9 @@ def test_an_ungrounded_item_survives_when_its_turn_supports_nothing_else() -> No
         ("Send the deck to Maria", "Alex", "Send the deck to Maria"),  # someone else: kept
         ("Call for Maria", "Maria", "Call for Maria"),  # nothing would be left
         ("Book a room for the team", None, "Book a room for the team"),
+        ("Send Maria the marketing metrics", "Maria", "Send the marketing metrics"),
+        ("Send Maria the marketing metrics", "Alex", "Send Maria the marketing metrics"),
+        ("Ask Maria about the venue", "Maria", "Ask Maria about the venue"),  # no object follows
     ],
 )
 def test_a_task_addressed_to_its_own_owner_loses_the_address(

@@ -91,3 +91,16 @@ def test_finalize_prefers_the_committing_speaker_but_keeps_group_items() -> None
     # A task the committing turn does not say stays unassigned.
     elsewhere = [ModelItem(turn=4, owner=None, task="Circulate the agenda to everyone")]
     assert [it.owner for it in finalize(elsewhere, DEMO)] == [None]
+
+
+def test_finalize_gives_an_accepted_request_to_the_speaker_who_accepts_it() -> None:
+    # "Maria, can you handle the marketing metrics?" / "Sure thing. I'll get those to you": the
+    # reply says none of the task, the request just before it does.
+    items = [ModelItem(turn=3, owner=None, task="Send the marketing metrics to Maria")]
+    assert [(it.owner, it.task) for it in finalize(items, DEMO)] == [("Maria", "Send the marketing metrics")]
+    # The same request answered without a commitment stays unassigned.
+    for reply, owner in (("Sure, I'll get it done tonight.", "Ben"), ("Sorry, I can't this week.", None)):
+        meeting = Transcript(turns=(Turn(0, "Ana", "Ben, can you renew the domain?"), Turn(1, "Ben", reply)))
+        assert [
+            it.owner for it in finalize([ModelItem(turn=1, owner=None, task="Renew the domain")], meeting)
+        ] == [owner], reply

@@ -17,6 +17,7 @@ from extractor.decoding import (
     _drop_last,
     _Row,
     _Strings,
+    _turn_words,
     cache_argument,
     close_json,
     generate_unconstrained,
@@ -348,3 +349,62 @@ def test_token_tables_read_back_from_the_cache_as_built(grammar_dir):
     for name in ("digits", "closers", "quoted", "chars", "opens_quote", "open_closes", "open_chars"):
         assert torch.equal(cached[name], built[name]), name
     assert list(grammar_dir.rglob("*tables*.pt"))  # the second store read this file
+
+
+def test_turn_words_reads_each_transcript_line_and_the_last_copy_wins():
+    text = "[0] Dana: Can someone update the doc?\n[1] Lee: I'll do it.\n\nTranscript:\n[0] Alex: Book the room, José."
+    words = _turn_words(text)
+    assert words[0] == {"Book", "room", "José"}  # the speaker label and stop words left out
+    assert words[1] == set()  # only stop words
+    assert set(words) == {0, 1}
+
+
+class _CopySpy(ConstrainedDecoder):
+    """Records, for every token written inside a "task" value (quote-free tokens), whether it
+    is one the copy bias favours there."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_window: list[bool] = []
+
+    def _advance(self, row: _Row, token: int, max_new_tokens: int) -> None:
+        copy = self._copy_ids(row)
+        if copy is not None and b'"' not in self._token_bytes[token]:
+            self.in_window.append(token in set(copy.tolist()))
+        super()._advance(row, token, max_new_tokens)
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+def test_copy_bias_writes_tasks_from_the_supporting_turns(arch, models, grammar_dir):
+    tok = tiny_tokenizer()
+    prompts, schemas = [_prompt()] * 2, [_with_items(2)] * 2
+    faint = _CopySpy(models[arch], tok, cache_dir=grammar_dir, copy_bias=1e-6)
+    strong = _CopySpy(models[arch], tok, cache_dir=grammar_dir, copy_bias=1e4)
+    faint.generate(prompts, schemas, max_new_tokens=160, batch_size=1)
+    texts = strong.generate(prompts, schemas, max_new_tokens=160, batch_size=2)
+    assert faint.in_window and not all(faint.in_window)  # a random model writes other tokens
+    assert strong.in_window and all(strong.in_window), texts
+    assert texts[0] == texts[1]  # batched rows are biased alike
+
+
+def test_copy_ids_cover_the_supporting_turn_and_the_two_before_it_only_inside_tasks(models, grammar_dir):
+    tok = tiny_tokenizer()
+    decoder = ConstrainedDecoder(models["llama"], tok, cache_dir=grammar_dir, copy_bias=3.0)
+    row = _Row(
+        matcher=None, max_turn=9, turn_words={0: {"Friday"}, 2: {"room"}, 3: {"login"}, 5: {"numbers"}}
+    )
+
+    def ids_after(text: str) -> set[int]:
+        row.text, row.strings = bytearray(text.encode()), _Strings()
+        row.strings.feed(text.encode())
+        found = decoder._copy_ids(row)
+        return set() if found is None else set(found.tolist())
+
+    def pieces(word: str) -> set[int]:
+        return set(tok(" " + word, add_special_tokens=False)["input_ids"])
+
+    inside = ids_after('{"action_items": [{"turn": 3, "owner": null, "task": "Fix')
+    assert pieces("login") <= inside and pieces("room") <= inside
+    assert not pieces("numbers") & inside - pieces("login") - pieces("room")  # turn 5 is after it
+    assert not pieces("Friday") <= inside  # turn 0 is three turns before
+    assert ids_after('{"action_items": [{"turn": 3, "owner": "') == set()  # an owner, not a task

@@ -61,14 +61,18 @@ demo_check() {
 }
 # dev + ami_dev for the adapter directory /root/ad/$2 of base $1, beside each other: dev 16
 # meetings a call, ami_dev 64 (its chunks are many).
+# COPY_BIASES (default "0"): one evaluation per ACTIONBOT_COPY_BIAS value, named .cbN past 0.
 evaluate_dir() {
-  local base="$1" name="$2" set batch
-  for set in dev ami_dev; do
-    batch=16; [ "$set" = ami_dev ] && batch=64
-    ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" \
-      --device cuda --batch "$batch" --model "$base" --adapter "/root/ad/$name" \
-      -o "/root/ev/$name.$set.preds.jsonl" --metrics "/root/ev/$name.$set.metrics.json" \
-      > "/root/logs/ev-$name-$set.log" 2>&1 &
+  local base="$1" name="$2" set batch cb tag
+  for cb in ${COPY_BIASES:-0}; do
+    tag=""; [ "$cb" = 0 ] || tag=".cb$cb"
+    for set in dev ami_dev; do
+      batch=16; [ "$set" = ami_dev ] && batch=64
+      ACTIONBOT_COPY_BIAS="$cb" ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval \
+        "../shared/data/$set.jsonl" --device cuda --batch "$batch" --model "$base" \
+        --adapter "/root/ad/$name" -o "/root/ev/$name$tag.$set.preds.jsonl" \
+        --metrics "/root/ev/$name$tag.$set.metrics.json" > "/root/logs/ev-$name$tag-$set.log" 2>&1 &
+    done
   done
   wait
 }
@@ -109,7 +113,7 @@ case "$step" in
   gemma-job)
     # Two Gemma candidates side by side (the GPU is far from busy with one), then both scored and
     # the README demo run with each, then the bench alone on the GPU.
-    export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+    export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True COPY_BIASES="${COPY_BIASES:-0 3}"
     train_one gemma-3-270m & a=$!
     sleep 90; train_variant & b=$!
     wait "$a" || true; wait "$b" || true
