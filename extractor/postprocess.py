@@ -37,6 +37,10 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
             continue
         item = item.model_copy(update={"turn": anchor_turn(item.turn, item.task, by_index)})
         turn = by_index[item.turn]
+        closed = closed_line(turn, item.task)
+        if closed:
+            logger.debug("dropping %r: turn %d is %s", item.task, item.turn, closed)
+            continue
         deadline = grounded_deadline(clean_deadline(item.deadline), item.turn, by_index)
         owner = normalize_owner(item.owner, transcript, item.turn, index=index)
         if owner is not None or _states_task(item.task, item.turn, by_index):
@@ -60,6 +64,29 @@ def finalize(items: list[ModelItem], transcript: Transcript) -> list[ActionItem]
         _add_unique(out, action)
     out = drop_ungrounded_twins(out, by_index)
     return sorted(out, key=lambda it: it.evidence.turn if it.evidence else 0)
+
+
+_CHECKED = re.compile(r"^\s*(?:[-*+]\s*)?\[[xX✓✔]\]")
+_STRUCK = re.compile(r"~~(.+?)~~")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\[[ xX]\])\s")
+HEADING_WORDS = 3
+
+
+def closed_line(turn: Turn, task: str) -> str | None:
+    """Why `turn` cannot hold an open item for `task`, or None: a ticked box ("- [x] Grant: final
+    icons" is done), a struck-through task ("~~Write customer comms~~" was dropped), or a notes
+    heading the task merely repeats ("**Follow-ups**", "misc")."""
+    text = turn.text
+    if _CHECKED.match(text):
+        return "a ticked box (done)"
+    struck = " ".join(_STRUCK.findall(text))
+    if struck and support(task, struck) >= max(1, support(task, _STRUCK.sub(" ", text))):
+        return "struck through"
+    if turn.speaker is None and not _LIST_MARK.match(text):
+        words = re.sub(r"[#*_:]+", " ", text).split()
+        if len(words) <= HEADING_WORDS and task_tokens(task) <= task_tokens(" ".join(words)):
+            return "a heading"
+    return None
 
 
 def _states_task(task: str, turn: int, by_index: dict[int, Turn]) -> bool:

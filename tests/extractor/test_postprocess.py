@@ -153,3 +153,35 @@ def test_quote_is_bounded_and_verbatim(text: str) -> None:
     q = quote(text, "Do the thing")
     assert 0 < len(q) <= MAX_QUOTE_CHARS
     assert q in " ".join(text.split())
+
+
+NOTES = Transcript(
+    turns=(
+        Turn(0, None, "**Follow-ups**"),
+        Turn(1, None, "- [x] Grant: final icons"),
+        Turn(2, None, "- [ ] ~~Grant: animated onboarding tour~~ (cut, revisit post-launch)"),
+        Turn(3, None, "5. ~~Write customer comms~~ -- not needed; Liam to email the vendor instead"),
+        Turn(4, None, "- [ ] Jon: ramp the flag to 100% tomorrow"),
+        Turn(5, None, "misc"),
+        Turn(6, "Dana", "Misc"),
+    ),
+    format="notes",
+)
+
+
+@pytest.mark.parametrize(
+    ("turn", "task", "kept"),
+    [
+        (0, "Follow-ups", False),  # a heading repeated as a task
+        (1, "Final icons", False),  # ticked: done
+        (2, "Animated onboarding tour", False),  # struck through
+        (3, "Write customer comms", False),
+        (3, "Email the vendor", True),  # the line's unstruck part still holds a task
+        (4, "Ramp the flag to 100%", True),
+        (5, "Misc", False),
+        (6, "Misc", True),  # said by a speaker: not a notes heading
+    ],
+)
+def test_done_struck_and_heading_lines_hold_no_open_item(turn: int, task: str, kept: bool) -> None:
+    out = finalize([item(turn, task)], NOTES)
+    assert [it.task for it in out] == ([task] if kept else [])
