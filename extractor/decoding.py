@@ -1,6 +1,7 @@
 """Grammar-constrained greedy decoding with xgrammar over our own KV-cache loop: batched rows,
 a vocabulary-restricted LM head at grammar-narrowed steps, and jump-forward drafts of the
-text the grammar forces, verified so the output equals plain constrained greedy.
+text the grammar forces, verified so the output equals plain constrained greedy. An optional
+copy bias favours, inside a task, the words of the item's supporting turns.
 
 String length bounds (minLength/maxLength) are enforced here, not in the grammar: xgrammar
 cannot precompute token masks inside a length-bounded string, so every step there rescanned the

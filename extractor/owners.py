@@ -181,17 +181,25 @@ class MeetingNames:
 
     names: dict[str, str]  # generic label -> inferred name (speaker_names)
     words: dict[str, str]  # folded word -> its spelling in the transcript (capitalised if ever)
+    lowercase: frozenset[str] = frozenset()  # folded words also said in lower case
+    cased: bool = False  # the transcript capitalises (not lower-case ASR output)
 
     @classmethod
     def build(cls, transcript: Transcript) -> MeetingNames:
         """Index `transcript`'s inferred speaker names and the words it says."""
         words: dict[str, str] = {}
+        lowercase: set[str] = set()
+        capitalised = 0
         for turn in transcript.turns:
+            capitalised += any(c.isupper() for c in turn.text)
             for word in re.findall(_WORD, turn.text):
                 key = fold(word)
+                if word.islower():
+                    lowercase.add(key)
                 if key not in words or (word[:1].isupper() and not words[key][:1].isupper()):
                     words[key] = word
-        return cls(speaker_names(transcript), words)
+        cased = capitalised > len(transcript.turns) / 2
+        return cls(speaker_names(transcript), words, frozenset(lowercase), cased)
 
 
 def normalize_owner(
@@ -272,4 +280,18 @@ def _mentioned(cleaned: str, index: MeetingNames) -> str | None:
     if spelled is None:
         logger.debug("owner %r is not in the meeting; dropped", cleaned)
         return None
+    if index.cased and _common_word(fold(first), spelled, index.lowercase):
+        # "Avocados nearly doubled" beside "less avocado", or "Felipe (support)": a common word
+        # (capitalised only to open a sentence, if at all), not a name. A lower-case ASR
+        # transcript has no capitals to tell by, and keeps the word.
+        logger.debug("owner %r is a common word in this meeting; dropped", cleaned)
+        return None
     return spelled if spelled[:1].isupper() else first
+
+
+def _common_word(key: str, spelled: str, lowercase: frozenset[str]) -> bool:
+    """Whether the transcript says `key` only in lower case, or also in lower case (singular or
+    plural)."""
+    if not spelled[:1].isupper():
+        return True
+    return bool({key, key + "s", key.removesuffix("s")} & lowercase)

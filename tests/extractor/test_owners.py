@@ -183,3 +183,33 @@ ROLE_MEETING = [
 def test_names_from_introductions_map_to_role_labels(owner: str, expected: str | None) -> None:
     t = Transcript(turns=[Turn(i, s, x) for i, (s, x) in enumerate(ROLE_MEETING)], format="plain")
     assert normalize_owner(owner, t, 4) == expected
+
+
+KITCHEN = Transcript(
+    turns=(
+        Turn(0, "#Person1#", "Marco, the food cost report came back. Avocados nearly doubled."),
+        Turn(1, "#Person2#", "I'll cost out a version with less avocado. Felipe (support) can ask Priya."),
+        Turn(2, "#Person1#", "Thanks. Shift the order to Tuesday, and loop in Priya."),
+    ),
+    format="dialogsum",
+)
+LOWER_ASR = Transcript(
+    turns=(Turn(0, "Speaker 1", "ok so priya will send the deck"), Turn(1, "Speaker 2", "sure thing")),
+    format="plain",
+)
+
+
+@pytest.mark.parametrize(
+    ("transcript", "owner", "expected"),
+    [
+        (KITCHEN, "Avocados", None),  # "less avocado": a common word that opened a sentence
+        (KITCHEN, "Support", None),  # said only in lower case
+        (KITCHEN, "Shift", "Shift"),  # capitalised only, never lower case: cannot tell, kept
+        (KITCHEN, "Priya", "Priya"),  # a name mentioned, not a participant
+        (LOWER_ASR, "Priya", "Priya"),  # lower-case ASR output: no capitals to tell by
+    ],
+)
+def test_common_words_are_not_owners_in_cased_transcripts(
+    transcript: Transcript, owner: str, expected: str | None
+) -> None:
+    assert normalize_owner(owner, transcript, 0) == expected
