@@ -119,7 +119,8 @@ class _Row:
     out: list[int] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
     turn_words: dict[int, set[str]] = field(default_factory=dict)  # prompt turn -> its content words
-    copy_ids: dict[int, Any] = field(default_factory=dict)  # supporting turn -> biased token ids
+    # supporting turn -> (biased token ids, which of head_ids they are: the pruned head's mask)
+    copy_ids: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     pending: int = -1  # picked and accepted by the matcher, not yet fed to the model
     done: bool = False
     truncated: bool = False
@@ -331,15 +332,16 @@ class ConstrainedDecoder:
         for schema, prompt in zip(schemas, prompts, strict=True):
             grammar, max_turn, bounds = self.grammars.get(schema)
             rows.append(_Row(xgr.GrammarMatcher(grammar), max_turn, bounds))
+            text = self.tokenizer.decode(prompt) if self.head_rows or self.copy_bias else ""
             if self.head_rows:
-                extra = self._prompt_tokens(prompt)
+                extra = self._prompt_tokens(prompt, text)
                 rows[-1].head_ids = torch.cat([self._head_ids, extra])
                 rows[-1].extra_head = self.head_weight[extra]
             if self.lookup and self.jump_forward and len(prompts) == 1:
                 for token in prompt:
                     self._remember(rows[-1], token)
             if self.copy_bias:
-                rows[-1].turn_words = _turn_words(self.tokenizer.decode(prompt))
+                rows[-1].turn_words = _turn_words(text)
         device = self.head_weight.device
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
@@ -479,8 +481,8 @@ class ConstrainedDecoder:
                 logits = logits.float()
                 if penalise:
                     logits = logits - self.empty_penalty * self._closers.to(ids.device)[ids]
-                if copy is not None:
-                    logits = logits + self.copy_bias * torch.isin(ids, copy)
+                if copy is not None and copy[1] is not None:  # head_ids are set here
+                    logits = logits + self.copy_bias * copy[1]
                 logits = logits.masked_fill(~ok, float("-inf"))
                 return int(ids[int(logits.argmax())])
         if len(allowed_ids) <= SPARSE_HEAD_SHARE * self.vocab_size:
@@ -492,7 +494,7 @@ class ConstrainedDecoder:
             if penalise:
                 logits = logits - self.empty_penalty * self._closers[allowed_ids].to(logits.device)
             if copy is not None:
-                logits = logits + self.copy_bias * torch.isin(sel, copy)
+                logits = logits + self.copy_bias * torch.isin(sel, copy[0])
             return int(allowed_ids[int(logits.argmax())])
         logits = (self.head_weight @ hidden).float()
         if self.head_bias is not None:
@@ -500,13 +502,14 @@ class ConstrainedDecoder:
         if penalise:
             logits = logits - self.empty_penalty * self._closers.to(logits.device)
         if copy is not None:
-            logits[copy] += self.copy_bias
+            logits[copy[0]] += self.copy_bias
         logits[~allowed.to(logits.device)] = float("-inf")
         return int(logits.argmax())
 
-    def _copy_ids(self, row: _Row) -> torch.Tensor | None:
-        """Token ids the copy bias favours now: inside a "task" value, those of the words of the
-        item's supporting turn and the COPY_WINDOW turns before it (None elsewhere, or off)."""
+    def _copy_ids(self, row: _Row) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """Token ids the copy bias favours now, and their mask over the row's pruned-head ids:
+        inside a "task" value, those of the words of the item's supporting turn and the
+        COPY_WINDOW turns before it (None elsewhere, or off). Built once per turn and row."""
         strings = row.strings
         if not (row.turn_words and strings.in_string and strings.is_value and strings.field == "task"):
             return None
@@ -517,12 +520,11 @@ class ConstrainedDecoder:
         turn = int(m.group(1))
         if turn not in row.copy_ids:
             words = set().union(*(row.turn_words.get(t, set()) for t in range(turn - COPY_WINDOW, turn + 1)))
-            forms = sorted({f for w in words for v in (w, w.lower(), w.capitalize()) for f in (v, " " + v)})
-            ids: set[int] = set()
-            if forms:
-                for enc in self.tokenizer(forms, add_special_tokens=False)["input_ids"]:
-                    ids.update(enc)
-            row.copy_ids[turn] = torch.tensor(sorted(ids), dtype=torch.long, device=self.head_weight.device)
+            ids = torch.tensor(
+                sorted(self._word_forms_ids(words)), dtype=torch.long, device=self.head_weight.device
+            )
+            head = None if row.head_ids is None else torch.isin(row.head_ids, ids)
+            row.copy_ids[turn] = (ids, head)
         return row.copy_ids[turn]
 
     def _prunable(self, row: _Row) -> bool:
@@ -531,15 +533,20 @@ class ConstrainedDecoder:
         strings = row.strings
         return bool(self.head_rows) and strings.in_string and strings.is_value and strings.length > 0
 
-    def _prompt_tokens(self, prompt: list[int]) -> torch.Tensor:
-        """Token ids >= head_rows of the prompt and of its words in lower, Capitalised and given
-        case, with and without a leading space (a task copies words in another form)."""
-        words = set(_WORD.findall(self.tokenizer.decode(prompt)))
-        forms = {f for w in words for v in (w, w.lower(), w.capitalize()) for f in (v, " " + v)}
-        ids = set(prompt)
+    def _word_forms_ids(self, words: set[str]) -> set[int]:
+        """Token ids of `words` in lower, Capitalised and given case, with and without a leading
+        space (a task copies words in another form than they were said)."""
+        forms = sorted({f for w in words for v in (w, w.lower(), w.capitalize()) for f in (v, " " + v)})
+        ids: set[int] = set()
         if forms:
-            for enc in self.tokenizer(sorted(forms), add_special_tokens=False)["input_ids"]:
+            for enc in self.tokenizer(forms, add_special_tokens=False)["input_ids"]:
                 ids.update(enc)
+        return ids
+
+    def _prompt_tokens(self, prompt: list[int], text: str) -> torch.Tensor:
+        """Token ids >= head_rows of the prompt (`text` is its decoded form) and of its words
+        in any casing (_word_forms_ids)."""
+        ids = set(prompt) | self._word_forms_ids(set(_WORD.findall(text)))
         extra = sorted(i for i in ids if self.head_rows <= i < self.vocab_size)
         return torch.tensor(extra, dtype=torch.long, device=self.head_weight.device)
 

@@ -40,6 +40,8 @@ def test_defaults():
         ({"ACTIONBOT_JUMP_FORWARD": "no"}, "jump_forward", False),
         ({"ACTIONBOT_EMPTY_PENALTY": "0"}, "empty_penalty", 0.0),
         ({"ACTIONBOT_EMPTY_PENALTY": "3.5"}, "empty_penalty", 3.5),
+        ({"ACTIONBOT_COPY_BIAS": "0"}, "copy_bias", 0.0),
+        ({}, "copy_bias", 3.0),
         ({"ACTIONBOT_HEAD_ROWS": "0"}, "head_rows", 0),
         ({"ACTIONBOT_LOOKUP": "0"}, "lookup", False),
         ({"ACTIONBOT_CPU_BATCH_SIZE": "4"}, "cpu_batch_size", 4),
@@ -70,6 +72,8 @@ def test_from_env(env, field, value):
         ({"ACTIONBOT_BASE_MODEL": ""}, "ACTIONBOT_BASE_MODEL"),
         ({"ACTIONBOT_EMPTY_PENALTY": "high"}, "ACTIONBOT_EMPTY_PENALTY"),
         ({"ACTIONBOT_EMPTY_PENALTY": "-1"}, "ACTIONBOT_EMPTY_PENALTY"),
+        ({"ACTIONBOT_COPY_BIAS": "lots"}, "ACTIONBOT_COPY_BIAS"),
+        ({"ACTIONBOT_COPY_BIAS": "25"}, "ACTIONBOT_COPY_BIAS"),
     ],
 )
 def test_bad_values_name_the_variable(env, var):

@@ -370,7 +370,7 @@ class _CopySpy(ConstrainedDecoder):
     def _advance(self, row: _Row, token: int, max_new_tokens: int) -> None:
         copy = self._copy_ids(row)
         if copy is not None and b'"' not in self._token_bytes[token]:
-            self.in_window.append(token in set(copy.tolist()))
+            self.in_window.append(token in set(copy[0].tolist()))
         super()._advance(row, token, max_new_tokens)
 
 
@@ -398,7 +398,7 @@ def test_copy_ids_cover_the_supporting_turn_and_the_two_before_it_only_inside_ta
         row.text, row.strings = bytearray(text.encode()), _Strings()
         row.strings.feed(text.encode())
         found = decoder._copy_ids(row)
-        return set() if found is None else set(found.tolist())
+        return set() if found is None else set(found[0].tolist())
 
     def pieces(word: str) -> set[int]:
         return set(tok(" " + word, add_special_tokens=False)["input_ids"])

@@ -4,7 +4,7 @@
 #   bash training/gpu/showdown.sh prepare   # wheels, data, both bases converted, good tokenizers
 #   bash training/gpu/showdown.sh train     # both QLoRA runs in turn, detached (they outlive the call)
 #   bash training/gpu/showdown.sh wait 590 train   # repeat until rc=0 (logs: /root/logs/train-<base>.log)
-#   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters and the bench, detached
+#   bash training/gpu/showdown.sh evaluate  # dev + ami_dev for both adapters, then the bench, detached
 #   bash training/gpu/showdown.sh collect   # adapters, predictions, metrics and logs into $OUT
 # Two Gemma candidates side by side (another seed beside the config's), both scored, the README
 # demo run with each, then the GPU bench (after `prepare gemma-3-270m`; SmolLM2 not needed):
@@ -68,7 +68,9 @@ evaluate_dir() {
     tag=""; [ "$cb" = 0 ] || tag=".cb$cb"
     for set in dev ami_dev; do
       batch=16; [ "$set" = ami_dev ] && batch=64
-      ACTIONBOT_COPY_BIAS="$cb" ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval \
+      # 16 torch threads per process on the 16 cores starved the grammar masks (training/README.md).
+      ACTIONBOT_THREADS="${ACTIONBOT_THREADS:-4}" ACTIONBOT_COPY_BIAS="$cb" \
+        ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval \
         "../shared/data/$set.jsonl" --device cuda --batch "$batch" --model "$base" \
         --adapter "/root/ad/$name" -o "/root/ev/$name$tag.$set.preds.jsonl" \
         --metrics "/root/ev/$name$tag.$set.metrics.json" > "/root/logs/ev-$name$tag-$set.log" 2>&1 &
@@ -103,7 +105,7 @@ case "$step" in
     ;;
   pipeline-job)
     train_one gemma-3-270m
-    { demo_check gemma-3-270m-actions; evaluate_one gemma-3-270m; } &
+    { evaluate_one gemma-3-270m; demo_check gemma-3-270m-actions; } &
     train_one smollm2-135m
     evaluate_one smollm2-135m
     wait
@@ -111,17 +113,17 @@ case "$step" in
     tail -n 4 /root/logs/train-*.log /root/logs/bench.log; cat /root/ev/*.metrics.json
     ;;
   gemma-job)
-    # Two Gemma candidates side by side (the GPU is far from busy with one), then both scored and
-    # the README demo run with each, then the bench alone on the GPU.
+    # Two Gemma candidates side by side (the GPU is far from busy with one), then each scored and
+    # run on the README demo, then the bench alone on the GPU.
     export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True COPY_BIASES="${COPY_BIASES:-0 3}"
     train_one gemma-3-270m & a=$!
     sleep 90; train_variant & b=$!
     wait "$a" || true; wait "$b" || true
+    # One candidate at a time, the CPU demos after its evaluations: crowded, nothing finished.
     for name in gemma-3-270m-actions gemma-3-270m-seed29; do
       [ -f "/root/ad/$name/format.json" ] || continue
-      { demo_check "$name"; evaluate_dir gemma-3-270m "$name"; } &
+      evaluate_dir gemma-3-270m "$name"; demo_check "$name"
     done
-    wait
     "${BENCH[@]}" > /root/logs/bench.log 2>&1
     tail -n 4 /root/logs/train-*.log /root/logs/bench.log
     ;;
@@ -143,15 +145,13 @@ case "$step" in
     tail -n 18 /root/logs/ev-smollm2-135m-*.log
     ;;
   evaluate)
-    mkdir -p /root/ev
-    for base in gemma-3-270m smollm2-135m; do
-      for set in dev ami_dev; do
-        dev bg "ev-$base-$set" python -m actionbot eval "../shared/data/$set.jsonl" --device cuda \
-          --batch 16 --model "$base" --adapter "/root/ad/$base-actions" \
-          -o "/root/ev/$base.$set.preds.jsonl" --metrics "/root/ev/$base.$set.metrics.json"
-      done
-    done
-    dev bg bench "${BENCH[@]}"
+    mkdir -p /root/ev /root/logs
+    dev bg evaluate bash "$0" evaluate-job
+    ;;
+  evaluate-job)
+    # One adapter at a time (two processes of 4 threads each), then the bench alone on the GPU.
+    for base in gemma-3-270m smollm2-135m; do evaluate_one "$base"; done
+    "${BENCH[@]}" > /root/logs/bench.log 2>&1
     ;;
   collect)
     out="${OUT:?OUT is set by the device tool}"
