@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -30,7 +31,8 @@ from extractor.turns import Transcript, normalize_transcript
 DEFAULT_DEV = Path("..") / "shared" / "data" / "dev.jsonl"
 FULL_SWEEP = (100, 400, 1000, 2500, 5000, 10000)
 SMALL_SWEEP = (100, 400)
-PATHS = ("constrained", "unconstrained")
+# constrained_eager: the eager loop beside CUDA graphs, on a GPU only.
+PATHS = ("constrained", "unconstrained", "constrained_eager")
 
 NAMES = ("Priya", "Marco", "Lena", "Tom", "Aisha", "Ken", "Sofia", "Ravi")
 CHATTER = (
@@ -255,9 +257,11 @@ def run_bench(
             point["chunks"] = len(results[0].raw_chunks)
         point["ratio"] = ratio(point.get("constrained_s"), point.get("unconstrained_s"))
         report["sweep"].append(point)
-    if len(paths) == 2:
-        a, b = (report["dev"][p] for p in PATHS)
-        report["dev"]["ratio"] = {k: ratio(a[k], b[k]) for k in a if isinstance(a[k], int | float)}
+    a = report["dev"].get("constrained", {})
+    for other, key in (("unconstrained", "ratio"), ("constrained_eager", "ratio_eager")):
+        if other in report["dev"]:
+            b = report["dev"][other]
+            report["dev"][key] = {k: ratio(a[k], b[k]) for k in a if isinstance(a[k], int | float)}
     return report
 
 
@@ -299,9 +303,37 @@ def load_paths(
     paths: dict[str, Any] = {"constrained": extractor}
     if getattr(extractor, "model", None) is not None:
         paths["unconstrained"] = UnconstrainedExtractor(extractor, config.max_new_tokens)
+        eager = eager_twin(extractor)
+        if eager is not None:
+            paths["constrained_eager"] = eager
     else:
         _say(f"{extractor.name} has no local model; skipping the unconstrained baseline")
     return paths, load
+
+
+def eager_twin(extractor: Any) -> Any:
+    """On a GPU with CUDA graphs: the same model and settings through the eager decoding loop
+    (ACTIONBOT_CUDA_GRAPHS=0), timed beside it; None elsewhere."""
+    decoder = getattr(extractor, "decoder", None)
+    if getattr(decoder, "static", None) is None:
+        return None
+    from extractor.decoding import ConstrainedDecoder
+
+    twin = copy.copy(extractor)
+    config = extractor.config
+    twin.decoder = ConstrainedDecoder(
+        extractor.model,
+        extractor.tokenizer,
+        cache_dir=decoder.grammars.dir.parent if decoder.grammars.dir else None,
+        jump_forward=config.jump_forward,
+        empty_penalty=config.empty_penalty,
+        copy_bias=config.copy_bias,
+        head_rows=config.head_rows,
+        lookup=config.lookup,
+        static=False,
+    )
+    twin.name = f"{extractor.name} (eager)"
+    return twin
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -314,7 +346,7 @@ def format_table(report: dict[str, Any]) -> str:
     lines = [f"{'':26}" + "".join(f"{n:>15}" for n in names) + f"{'ratio':>10}"]
 
     def row(label: str, values: list[Any]) -> None:
-        r = ratio(values[0], values[1]) if len(values) == 2 else None
+        r = ratio(values[0], values[1]) if len(values) >= 2 else None  # constrained / baseline
         lines.append(f"{label:26}" + "".join(f"{fmt(v):>15}" for v in values) + f"{fmt(r):>10}")
 
     for key in report["dev"][names[0]]:

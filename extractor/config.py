@@ -82,6 +82,13 @@ class ModelConfig:
             "ACTIONBOT_HEAD_ROWS",
         ),
     )
+    cuda_graphs: bool = field(
+        default=True,
+        metadata=_help(
+            "on a GPU, decode over fixed KV buffers replayed as CUDA graphs (off: the eager loop)",
+            "ACTIONBOT_CUDA_GRAPHS",
+        ),
+    )
     empty_penalty: float = field(
         default=2.0,
         metadata=_help(

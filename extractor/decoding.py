@@ -31,6 +31,7 @@ import xgrammar as xgr
 from extractor.errors import ModelLoadError, ModelOutputError
 from extractor.kvcache import buffer_cache
 from extractor.schema import parse_items, render_target, salvage_items
+from extractor.static import MAX_GRAPH_FEED, StaticSteps
 
 logger = logging.getLogger(__name__)
 
@@ -268,6 +269,7 @@ class ConstrainedDecoder:
         head_rows: int = HEAD_ROWS,
         lookup: bool = True,
         copy_bias: float = 0.0,
+        static: bool | None = None,
     ):
         self.model, self.tokenizer, self.jump_forward = model, tokenizer, jump_forward
         self.empty_penalty = empty_penalty
@@ -298,6 +300,24 @@ class ConstrainedDecoder:
         self._quoted, self._chars = tables["quoted"], tables["chars"]
         self._opens_quote, self._open_closes = tables["opens_quote"], tables["open_closes"]
         self._open_chars = tables["open_chars"]
+        # Static buffers (CUDA graphs on a GPU; default there): the full head on the device, one
+        # sync a step for all rows, instead of the CPU's pruned head and per-row masks.
+        self.static: StaticSteps | None = None
+        if static is None:
+            static = self.head_weight.device.type == "cuda"
+        if static and StaticSteps.supports(model.config):
+            self.static = StaticSteps(self.decoder, model.config, self._cache_arg, graphs=True)
+            self.head_rows = 0
+            self._head_ids = self._head_ids[:0]
+            dev = self.head_weight.device
+            self._closers, self._quoted, self._chars = (
+                self._closers.to(dev),
+                self._quoted.to(dev),
+                self._chars.to(dev),
+            )
+            self._opens_quote, self._open_closes = self._opens_quote.to(dev), self._open_closes.to(dev)
+            self._open_chars = self._open_chars.to(dev)
+            self._shifts_dev = self._shifts.to(dev)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -342,6 +362,9 @@ class ConstrainedDecoder:
                     self._remember(rows[-1], token)
             if self.copy_bias:
                 rows[-1].turn_words = _turn_words(text)
+        if self.static is not None:
+            self._run_static(rows, prompts, max_new_tokens)
+            return [self._finish(row) for row in rows]
         device = self.head_weight.device
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
@@ -418,6 +441,82 @@ class ConstrainedDecoder:
             _drop_last(cache, len(draft) - kept)
             length += 1 + kept
 
+    def _run_static(self, rows: list[_Row], prompts: list[list[int]], max_new_tokens: int) -> None:
+        """run_batch over static buffers (StaticSteps): the same loops, a fixed-size batch (rows
+        that finish are fed padding) and a fixed-capacity cache (rejected drafts are overwritten)."""
+        assert self.static is not None
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p) :] = 1
+        slot = self.static.slot(len(prompts), width + max_new_tokens + 2 * MAX_GRAPH_FEED)
+        hidden = self.static.prefill(slot, ids, mask)[:, -1]
+        for row, token in zip(rows, self._pick_rows(rows, hidden), strict=True):
+            self._advance(row, token, max_new_tokens)
+        column = width
+        if len(rows) == 1 and self.jump_forward:
+            row = rows[0]
+            while not row.done:
+                draft = self._draft(row.matcher.find_jump_forward_string())
+                if not draft and self.lookup:
+                    draft = self._lookup(row)
+                draft = draft[: MAX_GRAPH_FEED - 1]
+                hidden = self.static.step(slot, [[row.pending, *draft]], column)[0]
+                kept = 0
+                for j, want in enumerate(draft):
+                    got = self._pick_rows([row], hidden[j : j + 1])[0]
+                    self._advance(row, got, max_new_tokens)
+                    if got != want or row.done:
+                        break
+                    kept += 1
+                else:
+                    if not row.done:
+                        last = hidden[len(draft) : len(draft) + 1]
+                        self._advance(row, self._pick_rows([row], last)[0], max_new_tokens)
+                column += 1 + kept
+            return
+        while live := [k for k, row in enumerate(rows) if not row.done]:
+            feed = [[self.pad_id if row.done else row.pending] for row in rows]
+            hidden = self.static.step(slot, feed, column)[:, 0]
+            picks = self._pick_rows(
+                [rows[k] for k in live], hidden[live] if len(live) < len(rows) else hidden
+            )
+            for k, token in zip(live, picks, strict=True):
+                self._advance(rows[k], token, max_new_tokens)
+            column += 1
+
+    def _pick_rows(self, rows: list[_Row], hidden: torch.Tensor) -> list[int]:
+        """_pick for several rows at once on the static path: the grammar masks filled on the
+        CPU, then the full head, masks, penalty and copy bias on the model's device, one sync."""
+        bitmask = xgr.allocate_token_bitmask(len(rows), self.vocab_size)
+        for k, row in enumerate(rows):
+            row.matcher.fill_next_token_bitmask(bitmask, k)
+            if row.max_turn is not None:
+                self._limit_turn(row, bitmask, k)
+        dev = hidden.device
+        allowed = (
+            ((bitmask.to(dev)[:, :, None] >> self._shifts_dev) & 1).flatten(1)[:, : self.vocab_size].bool()
+        )
+        logits = (hidden @ self.head_weight.T).float()
+        if self.head_bias is not None:
+            logits = logits + self.head_bias.float()
+        for k, row in enumerate(rows):
+            strings = row.strings
+            if strings.field in row.bounds and (
+                strings.is_value if strings.in_string else strings.last == 58
+            ):
+                allowed[k] = self._bound_string(row, allowed[k])
+            if self.empty_penalty > 0 and _ITEM_START not in row.text:
+                logits[k] -= self.empty_penalty * self._closers
+            copy = self._copy_ids(row)
+            if copy is not None:
+                logits[k, copy[0]] += self.copy_bias
+        best = logits.masked_fill(~allowed, float("-inf")).argmax(-1)
+        picked = torch.where(allowed.any(-1), best, -1).tolist()
+        return [self.stop_ids[0] if p < 0 else int(p) for p in picked]
+
     def _lookup(self, row: _Row) -> list[int]:
         """What followed the latest earlier occurrence of the answer's last tokens (longest first)."""
         ctx = row.context
@@ -460,7 +559,7 @@ class ConstrainedDecoder:
         bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
         row.matcher.fill_next_token_bitmask(bitmask, 0)
         if row.max_turn is not None:
-            self._limit_turn(row, bitmask)
+            self._limit_turn(row, bitmask, 0)
         allowed = ((bitmask[0, :, None] >> self._shifts) & 1).flatten()[: self.vocab_size].bool()
         if row.strings.field in row.bounds and (
             row.strings.is_value if row.strings.in_string else row.strings.last == 58  # after ':'
@@ -572,7 +671,7 @@ class ConstrainedDecoder:
         narrowed = allowed & ~bad
         return narrowed if bool(narrowed.any()) else allowed
 
-    def _limit_turn(self, row: _Row, bitmask: torch.Tensor) -> None:
+    def _limit_turn(self, row: _Row, bitmask: torch.Tensor, index: int) -> None:
         """Forbid tokens that would push the "turn" number past the chunk's last turn (the grammar
         leaves it unbounded so that one compiled grammar serves every chunk)."""
         tail = bytes(row.text[-24:])
@@ -584,8 +683,8 @@ class ConstrainedDecoder:
             m = _TURN_VALUE.match(head + piece)
             if m and int(m.group(1)) > row.max_turn:  # type: ignore[operator]
                 word, bit = divmod(tok, 32)
-                value = int(bitmask[0, word]) & 0xFFFFFFFF & ~(1 << bit)
-                bitmask[0, word] = value - (1 << 32) if value >= 1 << 31 else value
+                value = int(bitmask[index, word]) & 0xFFFFFFFF & ~(1 << bit)
+                bitmask[index, word] = value - (1 << 32) if value >= 1 << 31 else value
 
     def _advance(self, row: _Row, token: int, max_new_tokens: int) -> None:
         """Record `token` for `row` and decide whether the row is finished."""

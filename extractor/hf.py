@@ -187,6 +187,7 @@ class HFExtractor:
             copy_bias=config.copy_bias,
             head_rows=config.head_rows,
             lookup=config.lookup,
+            static=self.device == "cuda" and config.cuda_graphs,
         )
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s (%s) in %.1fs", self.name, self.device, dtype, self.load_seconds)
