@@ -314,7 +314,7 @@ def load_paths(
 def eager_twin(extractor: Any) -> Any:
     """On a GPU with CUDA graphs: the same model and settings through the eager decoding loop
     (ACTIONBOT_CUDA_GRAPHS=0), timed beside it; None elsewhere."""
-    decoder = getattr(extractor, "decoder", None)
+    decoder: Any = getattr(extractor, "decoder", None)
     if getattr(decoder, "static", None) is None:
         return None
     from extractor.decoding import ConstrainedDecoder

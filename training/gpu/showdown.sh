@@ -9,6 +9,8 @@
 # Two Gemma candidates side by side (another seed beside the config's), both scored, the README
 # demo run with each, then the GPU bench (after `prepare gemma-3-270m`; SmolLM2 not needed):
 #   bash training/gpu/showdown.sh gemma; bash training/gpu/showdown.sh wait 590 gemma
+# The shipped adapter's GPU figures only (no training; see the gpu step for what /root/m holds):
+#   bash training/gpu/showdown.sh gpu; bash training/gpu/showdown.sh wait 590 gpu
 # or, after prepare, everything in one detached job (Gemma's evaluations and the bench run while
 # SmolLM2 trains):
 #   bash training/gpu/showdown.sh pipeline; bash training/gpu/showdown.sh wait 590 pipeline
@@ -81,7 +83,7 @@ evaluate_dir() {
 # The GPU bench of the Gemma adapter (10 dev meetings, a short length sweep, batch 1/8/32).
 BENCH=(python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000
   --adapter /root/ad/gemma-3-270m-actions -o /root/ev/bench.gpu.json --plot /root/ev/bench.gpu.png)
-step="${1:?step: prepare | train | pipeline | gemma | wait | evaluate | collect | smol-only}"
+step="${1:?step: prepare | train | pipeline | gemma | gpu | wait | evaluate | collect | smol-only}"
 case "$step" in
   prepare)
     shift; bases=("$@"); [ "${#bases[@]}" -gt 0 ] || bases=(smollm2-135m gemma-3-270m)
@@ -152,6 +154,34 @@ case "$step" in
     # One adapter at a time (two processes of 4 threads each), then the bench alone on the GPU.
     for base in gemma-3-270m smollm2-135m; do evaluate_one "$base"; done
     "${BENCH[@]}" > /root/logs/bench.log 2>&1
+    ;;
+  gpu)
+    # The GPU figures of the shipped adapter, with no training: after the Gemma pieces, the
+    # wheels, the tokenizer tarball, ../shared and the adapter (as /root/m/ad/) are in /root/m.
+    python -m pip install -q --no-index --no-deps --target /root/site /root/m/whl/*.whl
+    mkdir -p ../shared /root/ad /root/ev /root/logs && cp -r /root/m/shared/. ../shared/
+    dev assemble gemma-3-270m "$GEMMA_SHA"; dev tokenizer gemma-3-270m /root/m/t-gemma-tok.tgz
+    cp -r /root/m/ad/gemma-3-270m-actions /root/ad/
+    dev bg gpu bash "$0" gpu-job
+    ;;
+  gpu-job)
+    # The demo, dev one meeting at a time (single-request latency), both sets batched, then the
+    # bench (CUDA graphs, the eager loop and plain generate() side by side). Each step logs alone.
+    ad=/root/ad/gemma-3-270m-actions
+    { time python -m actionbot extract examples/product_demo.txt --date 2025-03-10 --device cuda \
+        --adapter "$ad" --output json; } > /root/ev/demo-cuda.json 2> /root/logs/demo-cuda.log || true
+    gpu_eval() {  # set batch name [env...]
+      local set="$1" batch="$2" name="$3"; shift 3
+      env "$@" ACTIONBOT_BATCH_SIZE=$((batch * 4)) python -m actionbot eval "../shared/data/$set.jsonl" \
+        --device cuda --batch "$batch" --adapter "$ad" -o "/root/ev/$name.$set.preds.jsonl" \
+        --metrics "/root/ev/$name.$set.metrics.json" > "/root/logs/ev-$name-$set.log" 2>&1 || true
+    }
+    gpu_eval dev 1 graphs-b1
+    gpu_eval dev 16 graphs-b16
+    gpu_eval ami_dev 64 graphs-b64
+    gpu_eval dev 1 eager-b1 ACTIONBOT_CUDA_GRAPHS=0
+    python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 --adapter "$ad" \
+      -o /root/ev/bench.gpu.json > /root/logs/bench.log 2>&1 || true
     ;;
   collect)
     out="${OUT:?OUT is set by the device tool}"
