@@ -502,6 +502,9 @@ class ConstrainedDecoder:
         logits = (hidden @ self.head_weight.T).float()
         if self.head_bias is not None:
             logits = logits + self.head_bias.float()
+        penalised: list[int] = []
+        copy_rows: list[torch.Tensor] = []
+        copy_cols: list[torch.Tensor] = []
         for k, row in enumerate(rows):
             strings = row.strings
             if strings.field in row.bounds and (
@@ -509,10 +512,21 @@ class ConstrainedDecoder:
             ):
                 allowed[k] = self._bound_string(row, allowed[k])
             if self.empty_penalty > 0 and _ITEM_START not in row.text:
-                logits[k] -= self.empty_penalty * self._closers
+                penalised.append(k)
             copy = self._copy_ids(row)
             if copy is not None:
-                logits[k, copy[0]] += self.copy_bias
+                copy_rows.append(torch.full_like(copy[0], k))
+                copy_cols.append(copy[0])
+        # One kernel each for all rows' penalty and copy bias (per-row launches cost ~10 us each).
+        if penalised:
+            rows_on = torch.zeros(len(rows), dtype=torch.bool)
+            rows_on[penalised] = True
+            logits -= self.empty_penalty * (rows_on.to(dev)[:, None] & self._closers[None, :])
+        if copy_rows:
+            at = (torch.cat(copy_rows), torch.cat(copy_cols))
+            logits.index_put_(
+                at, torch.full_like(at[1], 1, dtype=logits.dtype) * self.copy_bias, accumulate=True
+            )
         best = logits.masked_fill(~allowed, float("-inf")).argmax(-1)
         picked = torch.where(allowed.any(-1), best, -1).tolist()
         return [self.stop_ids[0] if p < 0 else int(p) for p in picked]

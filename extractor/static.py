@@ -17,10 +17,13 @@ logger = logging.getLogger(__name__)
 
 # Feeds longer than this (a long forced draft) run eagerly instead of getting their own graph.
 MAX_GRAPH_FEED = 16
-# Buffers are sized in steps of this many positions, so prompts of similar length share graphs.
-CAPACITY_STEP = 512
+# Feeds are padded up to one of these lengths, so a slot needs five graphs, not sixteen.
+FEED_BUCKETS = (1, 2, 4, 8, 16)
+# Buffers hold a power of two of positions from this many up, so prompts of any length below
+# share a slot (the masks make the unused tail free) and its graphs are captured once.
+CAPACITY_STEP = 1024
 # Buffer sets (batch size x capacity) kept with their graphs; the least recently used goes first.
-KEEP_SLOTS = 2
+KEEP_SLOTS = 4
 
 
 class _Cache:
@@ -65,6 +68,7 @@ class StaticSteps:
         self.decoder, self.cache_arg = decoder, cache_arg
         self.device, self.dtype = first.device, first.dtype
         self.graphs = graphs and self.device.type == "cuda"
+        self.bucketed = self.graphs  # pad feeds to FEED_BUCKETS (tests turn it on without graphs)
         self.layers = int(config.num_hidden_layers)
         self.kv_heads = int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads)
         self.head_dim = int(
@@ -90,12 +94,16 @@ class StaticSteps:
         return not types or types <= {"full_attention", "sliding_attention"}
 
     def slot(self, batch: int, need: int) -> _Slot:
-        """Buffers for `batch` rows and at least `need` positions (reused, with their graphs)."""
-        capacity = -(-need // CAPACITY_STEP) * CAPACITY_STEP
-        for (b, cap), slot in self._slots.items():
-            if b == batch and cap >= capacity and cap <= 2 * capacity:
-                self._slots.move_to_end((b, cap))
-                return slot
+        """Buffers for `batch` rows and at least `need` positions: the smallest kept one that fits
+        (with its graphs), else a new one of the next power-of-two capacity."""
+        fits = [key for key in self._slots if key[0] == batch and key[1] >= need]
+        if fits:
+            key = min(fits, key=lambda k: k[1])
+            self._slots.move_to_end(key)
+            return self._slots[key]
+        capacity = CAPACITY_STEP
+        while capacity < need:
+            capacity *= 2
         while len(self._slots) >= KEEP_SLOTS:
             self._slots.popitem(last=False)
         slot = _Slot(self, batch, capacity)
@@ -113,23 +121,28 @@ class StaticSteps:
 
     def step(self, slot: _Slot, ids: list[list[int]], start: int) -> torch.Tensor:
         """Feed `ids` (one equal-length list per row) at column `start`; [batch, L, dim] hidden
-        states, valid until the next step on this slot."""
+        states of those L positions, valid until the next step on this slot."""
         length = len(ids[0])
-        if start + length > slot.capacity:
+        bucket = next((b for b in FEED_BUCKETS if b >= length), length)
+        if start + bucket > slot.capacity:
             raise ValueError(f"static KV buffer of {slot.capacity} positions is full")
-        feed = torch.tensor(ids, dtype=torch.long)
         slot.start.fill_(start)
-        if not self.graphs or length > MAX_GRAPH_FEED:
+        if not self.bucketed or length > MAX_GRAPH_FEED:
             columns = torch.arange(start, start + length, device=self.device)
-            return self._run(slot, feed.to(self.device), columns)
-        slot.ids[:, :length].copy_(feed, non_blocking=True)
-        if length not in slot.graphs:
-            slot.graphs[length] = self._capture(slot, length)
-        graph = slot.graphs[length]
+            return self._run(slot, torch.tensor(ids, dtype=torch.long).to(self.device), columns)
+        # Padding past the real tokens writes KV that later steps overwrite before anything
+        # attends to it (attention is causal), and its hidden states are not read.
+        feed = torch.tensor([row + [0] * (bucket - length) for row in ids], dtype=torch.long)
+        slot.ids[:, :bucket].copy_(feed, non_blocking=True)
+        if not self.graphs:
+            return self._graph_body(slot, bucket)[:, :length]
+        if bucket not in slot.graphs:
+            slot.graphs[bucket] = self._capture(slot, bucket)
+        graph = slot.graphs[bucket]
         if graph is None:  # capture failed: this feed length runs eagerly
-            return self._graph_body(slot, length)
+            return self._graph_body(slot, bucket)[:, :length]
         graph[0].replay()
-        return graph[1]
+        return graph[1][:, :length]
 
     def _capture(self, slot: _Slot, length: int) -> tuple[Any, torch.Tensor] | None:
         """A CUDA graph of one step of `length` tokens over `slot` and its output buffer (the inputs
@@ -138,8 +151,7 @@ class StaticSteps:
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
-            for _ in range(2):
-                self._graph_body(slot, length)
+            self._graph_body(slot, length)
         torch.cuda.current_stream().wait_stream(side)
         if self._pool is None:
             self._pool = torch.cuda.graph_pool_handle()

@@ -11,7 +11,7 @@ import torch
 from extractor.decoding import ConstrainedDecoder
 from extractor.prompt import build_messages, render_prompt
 from extractor.schema import output_json_schema, parse_items
-from extractor.static import CAPACITY_STEP, StaticSteps
+from extractor.static import CAPACITY_STEP, KEEP_SLOTS, StaticSteps
 from tests.extractor.tiny_models import ARCHS, TURNS, tiny_model, tiny_tokenizer
 
 
@@ -46,7 +46,8 @@ PROMPTS = [render_prompt(tiny_tokenizer(), build_messages(t)) for t in (TURNS, T
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("jump", [True, False])
 @pytest.mark.parametrize("batch_size", [1, 3])
-def test_static_buffers_decode_like_the_dynamic_cache(arch, jump, batch_size, models, grammar_dir):
+@pytest.mark.parametrize("bucketed", [False, True])
+def test_static_buffers_decode_like_the_dynamic_cache(arch, jump, batch_size, bucketed, models, grammar_dir):
     # 200 tokens run past gemma3's 32-token sliding window (the static masks must apply it), and
     # rows of three lengths in one batch test the left padding and rows that finish early.
     tok = tiny_tokenizer()
@@ -54,6 +55,7 @@ def test_static_buffers_decode_like_the_dynamic_cache(arch, jump, batch_size, mo
     dynamic = ConstrainedDecoder(models[arch], tok, static=False, **kw)
     static = ConstrainedDecoder(models[arch], tok, static=True, **kw)
     assert static.static is not None and dynamic.static is None
+    static.static.bucketed = bucketed  # feeds padded to graph sizes, as on a GPU
     schemas = [_schema(2), _schema(0), _schema(1)]
     want = dynamic.generate(PROMPTS, schemas, max_new_tokens=200, batch_size=batch_size)
     got = static.generate(PROMPTS, schemas, max_new_tokens=200, batch_size=batch_size)
@@ -83,9 +85,10 @@ def test_slots_are_reused_by_size_and_the_oldest_is_dropped(models):
     b = steps.slot(2, CAPACITY_STEP + 1)
     assert b is not a and b.capacity == 2 * CAPACITY_STEP
     assert steps.slot(2, 10) is a  # the smallest that fits, and now the most recently used
-    assert steps.slot(2, 3 * CAPACITY_STEP) is not b  # a slot serves at most twice its need
-    c = steps.slot(4, 10)  # a third size: the least recently used (a) goes
-    assert len(steps._slots) == 2 and c.batch == 4 and a not in steps._slots.values()
+    assert steps.slot(2, 3 * CAPACITY_STEP).capacity == 4 * CAPACITY_STEP
+    assert steps.slot(3, 10).batch == 3  # a fourth slot: all are kept
+    steps.slot(4, 10)  # a fifth: the least recently used (b) goes
+    assert len(steps._slots) == KEEP_SLOTS and b not in steps._slots.values() and a in steps._slots.values()
 
 
 def test_a_full_static_buffer_is_an_error_not_a_silent_overwrite(models):

@@ -177,11 +177,17 @@ case "$step" in
         --metrics "/root/ev/$name.$set.metrics.json" > "/root/logs/ev-$name-$set.log" 2>&1 || true
     }
     gpu_eval dev 1 graphs-b1
-    gpu_eval dev 16 graphs-b16
+    # Where a step's time goes (syncs show GPU time; the rest is Python and the grammar).
+    for b in 1 32; do
+      ACTIONBOT_BATCH_SIZE=$((b * 4)) python -m cProfile -s tottime -m actionbot eval \
+        ../shared/data/dev.jsonl --device cuda --batch "$b" --adapter "$ad" \
+        -o "/root/ev/profile-b$b.preds.jsonl" 2>&1 | head -n 80 > "/root/logs/profile-b$b.log" || true
+    done
+    gpu_eval dev 32 graphs-b32
     gpu_eval ami_dev 64 graphs-b64
     gpu_eval dev 1 eager-b1 ACTIONBOT_CUDA_GRAPHS=0
-    python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 --adapter "$ad" \
-      -o /root/ev/bench.gpu.json > /root/logs/bench.log 2>&1 || true
+    ACTIONBOT_BATCH_SIZE=128 python -m actionbot bench --device cuda --limit 10 --sweep 100,1000,4000 \
+      --adapter "$ad" -o /root/ev/bench.gpu.json > /root/logs/bench.log 2>&1 || true
     ;;
   collect)
     out="${OUT:?OUT is set by the device tool}"
