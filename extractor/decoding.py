@@ -366,12 +366,7 @@ class ConstrainedDecoder:
             self._run_static(rows, prompts, max_new_tokens)
             return [self._finish(row) for row in rows]
         device = self.head_weight.device
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for i, p in enumerate(prompts):
-            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p) :] = 1
+        ids, mask = self._left_padded(prompts)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = self.new_cache(self.model.config)
         single = len(prompts) == 1 and self.jump_forward
@@ -441,16 +436,22 @@ class ConstrainedDecoder:
             _drop_last(cache, len(draft) - kept)
             length += 1 + kept
 
-    def _run_static(self, rows: list[_Row], prompts: list[list[int]], max_new_tokens: int) -> None:
-        """run_batch over static buffers (StaticSteps): the same loops, a fixed-size batch (rows
-        that finish are fed padding) and a fixed-capacity cache (rejected drafts are overwritten)."""
-        assert self.static is not None
+    def _left_padded(self, prompts: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """[batch, width] token ids, left-padded, and their 0/1 attention mask."""
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for i, p in enumerate(prompts):
             ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
             mask[i, width - len(p) :] = 1
+        return ids, mask
+
+    def _run_static(self, rows: list[_Row], prompts: list[list[int]], max_new_tokens: int) -> None:
+        """run_batch over static buffers (StaticSteps): the same loops, a fixed-size batch (rows
+        that finish are fed padding) and a fixed-capacity cache (rejected drafts are overwritten)."""
+        assert self.static is not None
+        ids, mask = self._left_padded(prompts)
+        width = ids.shape[1]
         slot = self.static.slot(len(prompts), width + max_new_tokens + 2 * MAX_GRAPH_FEED)
         hidden = self.static.prefill(slot, ids, mask)[:, -1]
         for row, token in zip(rows, self._pick_rows(rows, hidden), strict=True):
