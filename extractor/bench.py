@@ -317,20 +317,12 @@ def eager_twin(extractor: Any) -> Any:
     decoder: Any = getattr(extractor, "decoder", None)
     if getattr(decoder, "static", None) is None:
         return None
-    from extractor.decoding import ConstrainedDecoder
+    from extractor.hf import build_decoder
 
     twin = copy.copy(extractor)
-    config = extractor.config
-    twin.decoder = ConstrainedDecoder(
-        extractor.model,
-        extractor.tokenizer,
-        cache_dir=decoder.grammars.dir.parent if decoder.grammars.dir else None,
-        jump_forward=config.jump_forward,
-        empty_penalty=config.empty_penalty,
-        copy_bias=config.copy_bias,
-        head_rows=config.head_rows,
-        lookup=config.lookup,
-        static=False,
+    cache_dir = decoder.grammars.dir.parent if decoder.grammars.dir else None
+    twin.decoder = build_decoder(
+        extractor.model, extractor.tokenizer, extractor.config, cache_dir, static=False
     )
     twin.name = f"{extractor.name} (eager)"
     return twin

@@ -413,10 +413,7 @@ class ConstrainedDecoder:
         there, so the output never changes."""
         device = self.head_weight.device
         while not row.done:
-            draft = self._draft(row.matcher.find_jump_forward_string())
-            looked_up = not draft and self.lookup
-            if looked_up:
-                draft = self._lookup(row)
+            draft, looked_up = self._next_draft(row)
             feed = [row.pending, *draft]
             pos = torch.arange(length, length + len(feed), device=device)[None]
             hidden = self._forward(torch.tensor([feed], device=device), None, pos, cache)[0]
@@ -460,10 +457,7 @@ class ConstrainedDecoder:
         if len(rows) == 1 and self.jump_forward:
             row = rows[0]
             while not row.done:
-                draft = self._draft(row.matcher.find_jump_forward_string())
-                if not draft and self.lookup:
-                    draft = self._lookup(row)
-                draft = draft[: MAX_GRAPH_FEED - 1]
+                draft = self._next_draft(row)[0][: MAX_GRAPH_FEED - 1]
                 hidden = self.static.step(slot, [[row.pending, *draft]], column)[0]
                 kept = 0
                 for j, want in enumerate(draft):
@@ -507,12 +501,9 @@ class ConstrainedDecoder:
         copy_rows: list[torch.Tensor] = []
         copy_cols: list[torch.Tensor] = []
         for k, row in enumerate(rows):
-            strings = row.strings
-            if strings.field in row.bounds and (
-                strings.is_value if strings.in_string else strings.last == 58
-            ):
+            if _bounded(row):
                 allowed[k] = self._bound_string(row, allowed[k])
-            if self.empty_penalty > 0 and _ITEM_START not in row.text:
+            if self._penalised(row):
                 penalised.append(k)
             copy = self._copy_ids(row)
             if copy is not None:
@@ -531,6 +522,14 @@ class ConstrainedDecoder:
         best = logits.masked_fill(~allowed, float("-inf")).argmax(-1)
         picked = torch.where(allowed.any(-1), best, -1).tolist()
         return [self.stop_ids[0] if p < 0 else int(p) for p in picked]
+
+    def _next_draft(self, row: _Row) -> tuple[list[int], bool]:
+        """The tokens to feed after `row`'s pending one: the grammar's forced text, else (when
+        on) a continuation looked up in the context; and whether it was looked up."""
+        draft = self._draft(row.matcher.find_jump_forward_string())
+        if draft or not self.lookup:
+            return draft, False
+        return self._lookup(row), True
 
     def _lookup(self, row: _Row) -> list[int]:
         """What followed the latest earlier occurrence of the answer's last tokens (longest first)."""
@@ -576,14 +575,12 @@ class ConstrainedDecoder:
         if row.max_turn is not None:
             self._limit_turn(row, bitmask, 0)
         allowed = ((bitmask[0, :, None] >> self._shifts) & 1).flatten()[: self.vocab_size].bool()
-        if row.strings.field in row.bounds and (
-            row.strings.is_value if row.strings.in_string else row.strings.last == 58  # after ':'
-        ):
+        if _bounded(row):
             allowed = self._bound_string(row, allowed)
         allowed_ids = allowed.nonzero().flatten()
         if len(allowed_ids) == 0:
             return self.stop_ids[0]
-        penalise = self.empty_penalty > 0 and _ITEM_START not in row.text
+        penalise = self._penalised(row)
         copy = self._copy_ids(row)
         if len(allowed_ids) > SPARSE_HEAD_SHARE * self.vocab_size and self._prunable(row):
             ids = row.head_ids
@@ -619,6 +616,10 @@ class ConstrainedDecoder:
             logits[copy[0]] += self.copy_bias
         logits[~allowed.to(logits.device)] = float("-inf")
         return int(logits.argmax())
+
+    def _penalised(self, row: _Row) -> bool:
+        """Whether the empty-list penalty applies: on, and no item written yet."""
+        return self.empty_penalty > 0 and _ITEM_START not in row.text
 
     def _copy_ids(self, row: _Row) -> tuple[torch.Tensor, torch.Tensor | None] | None:
         """Token ids the copy bias favours now, and their mask over the row's pruned-head ids:
@@ -737,6 +738,12 @@ class ConstrainedDecoder:
             len(row.out),
         )
         return close_json(text)
+
+
+def _bounded(row: _Row) -> bool:
+    """Whether a length-bounded value string is being written or about to open (after ':')."""
+    strings = row.strings
+    return strings.field in row.bounds and (strings.is_value if strings.in_string else strings.last == 58)
 
 
 def _turn_words(prompt_text: str) -> dict[int, set[str]]:

@@ -117,8 +117,6 @@ class HFExtractor:
         from safetensors import SafetensorError
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from extractor.decoding import ConstrainedDecoder
-
         say = progress or (lambda msg: logger.info("%s", msg))
         self.config = config
         if config.threads:
@@ -178,15 +176,11 @@ class HFExtractor:
             if adapter
             else f"{weights.base_id(config.base)} (few-shot)"
         )
-        self.decoder = ConstrainedDecoder(
+        self.decoder = build_decoder(
             model,
             self.tokenizer,
-            cache_dir=cache_dir or weights.default_cache_root(),
-            jump_forward=config.jump_forward,
-            empty_penalty=config.empty_penalty,
-            copy_bias=config.copy_bias,
-            head_rows=config.head_rows,
-            lookup=config.lookup,
+            config,
+            cache_dir or weights.default_cache_root(),
             static=self.device == "cuda" and config.cuda_graphs,
         )
         self.load_seconds = time.perf_counter() - started
@@ -207,6 +201,25 @@ class HFExtractor:
     def batch_size(self) -> int:
         """Prompts decoded together: one at a time with drafts on CPU, batched on a GPU."""
         return self.config.cpu_batch_size if self.device == "cpu" else self.config.batch_size
+
+
+def build_decoder(
+    model: Any, tokenizer: Any, config: ModelConfig, cache_dir: Path | None, *, static: bool
+) -> Any:
+    """The constrained decoder for `model` with `config`'s decoding settings."""
+    from extractor.decoding import ConstrainedDecoder
+
+    return ConstrainedDecoder(
+        model,
+        tokenizer,
+        cache_dir=cache_dir,
+        jump_forward=config.jump_forward,
+        empty_penalty=config.empty_penalty,
+        copy_bias=config.copy_bias,
+        head_rows=config.head_rows,
+        lookup=config.lookup,
+        static=static,
+    )
 
 
 def _dtype(config: ModelConfig, device: str) -> Any:

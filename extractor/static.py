@@ -57,6 +57,7 @@ class _Slot:
         self.pad = torch.zeros(batch, dtype=torch.long, device=dev)  # left padding of each row
         self.valid = torch.ones((batch, capacity), dtype=torch.bool, device=dev)  # not padding
         self.ids = torch.zeros((batch, MAX_GRAPH_FEED), dtype=torch.long, device=dev)
+        self.seen = torch.arange(capacity, device=dev)  # column numbers, for the masks
         self.graphs: dict[int, tuple[Any, torch.Tensor] | None] = {}
 
 
@@ -78,7 +79,7 @@ class StaticSteps:
         window = getattr(config, "sliding_window", None)
         # Models with both layer kinds take a mask per kind; the others take one 4D mask, which
         # transformers' mask builders pass through untouched.
-        self.by_kind = bool(types) and set(types) <= {"full_attention", "sliding_attention"}
+        self.by_kind = bool(types) and self.supports(config)
         self.window = int(window) if isinstance(window, int) and window > 0 else None
         self.single_window = (
             self.window if not self.by_kind and getattr(config, "use_sliding_window", True) else None
@@ -172,7 +173,7 @@ class StaticSteps:
         """One forward pass writing `columns` ([L] on the device) for every row."""
         slot.cache.write = columns
         positions = (columns[None, :] - slot.pad[:, None]).clamp(min=0)
-        seen = torch.arange(slot.capacity, device=self.device)
+        seen = slot.seen
         ok = slot.valid[:, None, None, :] & (seen <= columns[:, None])[None, None]  # [B, 1, L, cap]
         low = torch.finfo(self.dtype).min
         zero = torch.zeros((), dtype=self.dtype, device=self.device)
